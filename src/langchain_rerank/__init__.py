@@ -1,0 +1,1 @@
+"""LangChain adapter for crossrank (see issue: the compressor and FAISS retriever)."""

@@ -1,0 +1,25 @@
+"""The contract every scoring backend fulfils."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+from tokenizers import Tokenizer
+
+
+class Backend(Protocol):
+    """A loaded cross-encoder: its tokenizer, limits and a forward pass over padded batches."""
+
+    tokenizer: Tokenizer
+    """The fast tokenizer; the pair encoder copies it and never changes it."""
+    max_length: int
+    """Tokens per pair, special tokens included."""
+    pad_token_id: int
+    input_names: tuple[str, ...]
+    """Arrays the model takes: ``input_ids``, ``attention_mask`` and, if used, ``token_type_ids``."""
+    device: str
+
+    def forward(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        """Return float32 logits of shape ``(batch, num_labels)``."""
+        ...

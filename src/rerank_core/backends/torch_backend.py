@@ -1,0 +1,106 @@
+"""PyTorch backend: loads the model with ``sentence_transformers.CrossEncoder``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import numpy as np
+import torch
+from sentence_transformers import CrossEncoder
+from tokenizers import Tokenizer
+
+from ..errors import DeviceUnavailableError, ModelLoadError, ModelNotFoundError
+
+logger = logging.getLogger(__name__)
+
+# Checkpoints whose tokenizer claims no limit (a huge model_max_length) fall back to this.
+_FALLBACK_MAX_LENGTH = 512
+
+
+def resolve_device(device: str | None) -> str:
+    """``None`` picks ``cuda`` when a GPU is visible, else ``cpu``; a CUDA request needs a GPU."""
+    if device is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise DeviceUnavailableError(
+            f"device={device!r} was requested but PyTorch sees no CUDA GPU on this machine. "
+            "Use device='cpu' (or device=None to pick automatically), or install a CUDA build of torch."
+        )
+    return device
+
+
+class TorchBackend:
+    """A sentence-transformers ``CrossEncoder`` run in inference mode on one device."""
+
+    def __init__(self, cross_encoder: CrossEncoder, max_length: int | None) -> None:
+        self.model = cross_encoder.model
+        if self.model is None:
+            raise ModelLoadError("The checkpoint has no transformers model to run as a cross-encoder.")
+        self.model.eval()
+        hf_tokenizer = cross_encoder.tokenizer
+        backend_tokenizer = getattr(hf_tokenizer, "backend_tokenizer", None)
+        if not isinstance(backend_tokenizer, Tokenizer):
+            raise ModelLoadError(
+                "The checkpoint has no fast tokenizer (tokenizer.json); crossrank needs one to build pairs."
+            )
+        self.tokenizer = backend_tokenizer
+        self.max_length = max_length or _own_limit(hf_tokenizer, self.model.config)
+        self.pad_token_id = _pad_token_id(hf_tokenizer)
+        self.input_names = tuple(hf_tokenizer.model_input_names)
+        self.device = str(cross_encoder.device)
+
+    @torch.inference_mode()
+    def forward(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        """Run the model on one padded batch and return float32 logits ``(batch, num_labels)``."""
+        inputs = {name: torch.from_numpy(array).to(self.device) for name, array in batch.items()}
+        logits = self.model(**inputs).logits
+        return logits.float().cpu().numpy()
+
+
+def load_torch_backend(
+    model_name_or_path: str,
+    *,
+    device: str | None,
+    max_length: int | None,
+    trust_remote_code: bool,
+    model_kwargs: dict[str, Any] | None,
+) -> TorchBackend:
+    """Load a cross-encoder checkpoint (hub id or local folder) for the torch backend."""
+    resolved = resolve_device(device)
+    try:
+        cross_encoder = CrossEncoder(
+            model_name_or_path,
+            device=resolved,
+            trust_remote_code=trust_remote_code,
+            model_kwargs=dict(model_kwargs) if model_kwargs else None,
+        )
+    except OSError as exc:
+        if os.path.isdir(model_name_or_path):
+            raise ModelLoadError(f"Cannot load the model in {model_name_or_path!r}: {exc}") from exc
+        raise ModelNotFoundError(model_name_or_path, exc) from exc
+    except (ValueError, RuntimeError, KeyError) as exc:
+        raise ModelLoadError(f"Cannot load {model_name_or_path!r} as a cross-encoder: {exc}") from exc
+    backend = TorchBackend(cross_encoder, max_length)
+    logger.info("Loaded %s on %s (torch, max_length=%d)", model_name_or_path, backend.device, backend.max_length)
+    return backend
+
+
+def _own_limit(hf_tokenizer: Any, config: Any) -> int:
+    """The model's own token limit: the tokenizer's, capped by the position embeddings."""
+    candidates = [
+        value
+        for value in (getattr(hf_tokenizer, "model_max_length", None), getattr(config, "max_position_embeddings", None))
+        if isinstance(value, int) and 0 < value < 100_000
+    ]
+    return min(candidates) if candidates else _FALLBACK_MAX_LENGTH
+
+
+def _pad_token_id(hf_tokenizer: Any) -> int:
+    """The pad token, or EOS / UNK for tokenizers that define none (padding is masked anyway)."""
+    for name in ("pad_token_id", "eos_token_id", "unk_token_id"):
+        value = getattr(hf_tokenizer, name, None)
+        if isinstance(value, int):
+            return value
+    return 0

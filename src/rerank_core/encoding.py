@@ -1,0 +1,121 @@
+"""Tokenize (query, text) pairs with balanced truncation or overlapping windows.
+
+Works on a ``tokenizers.Tokenizer`` alone, so every backend (torch, ONNX) shares one
+tokenization path.
+
+Balanced truncation: a pair that fits the window is left alone. Otherwise the query keeps all
+its tokens as long as it fits in half the window, and the text gets the rest; only a query
+longer than half the window is cut, to half (or to what the text leaves free, if more). A long
+document therefore never pushes the query out, and a very long query never leaves the
+document without room.
+
+With ``long_documents="max_chunk"`` a text that does not fit is split into windows of the
+room the query leaves, each overlapping the previous by a quarter, and every window is paired
+with the (same) query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from tokenizers import Encoding, Tokenizer
+
+from .errors import ModelLoadError
+
+LongDocuments = Literal["truncate", "max_chunk"]
+LONG_DOCUMENT_MODES: tuple[str, ...] = ("truncate", "max_chunk")
+
+# Texts are cut to this many characters per token of room before tokenizing, so a 1 MB text does
+# not cost a full tokenization when only its first few hundred tokens are kept. If the cut text
+# yields fewer tokens than the room (long runs of whitespace or symbols), the whole text is used.
+_CHARS_PER_TOKEN_BOUND = 24
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedPairs:
+    """The model inputs for a list of texts: one encoding per window and its owner text."""
+
+    encodings: list[Encoding]
+    owners: list[int]
+    truncated: int
+    """How many texts lost tokens to truncation."""
+
+
+class PairEncoder:
+    """Builds model inputs for ``(query, text)`` pairs within ``max_length`` tokens."""
+
+    def __init__(self, tokenizer: Tokenizer, max_length: int) -> None:
+        self._tokenizer = Tokenizer.from_str(tokenizer.to_str())
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        self.max_length = max_length
+        self._room = max_length - self._tokenizer.num_special_tokens_to_add(is_pair=True)
+        if self._room < 2:
+            raise ModelLoadError(f"max_length={max_length} leaves no room for a query and a text.")
+        probe = self._tokenizer.post_process(
+            self._tokenizer.encode("a", add_special_tokens=False),
+            self._tokenizer.encode("b", add_special_tokens=False),
+        )
+        if len(set(probe.sequence_ids) - {None}) < 2 and not any(probe.type_ids):
+            raise ModelLoadError(
+                "The tokenizer has no template for text pairs (its post-processor does not join a query and "
+                "a document with separator tokens), so it cannot feed a cross-encoder. Use the tokenizer "
+                "saved with a cross-encoder checkpoint."
+            )
+
+    def query_tokens(self, query: str) -> int:
+        """The number of tokens of ``query`` without special tokens."""
+        return len(self._tokenizer.encode(query, add_special_tokens=False))
+
+    def encode(self, query: str, texts: Sequence[str], long_documents: LongDocuments) -> EncodedPairs:
+        """Encode ``query`` with each text; ``owners[i]`` is the text index of ``encodings[i]``."""
+        query_enc = self._tokenizer.encode(query, add_special_tokens=False)
+        half = self._room // 2
+        chunk = long_documents == "max_chunk"
+        text_encs = self._encode_texts(texts, None if chunk else self._room)
+        encodings: list[Encoding] = []
+        owners: list[int] = []
+        truncated = 0
+        for index, text_enc in enumerate(text_encs):
+            n_query, n_text = len(query_enc), len(text_enc)
+            if n_query + n_text <= self._room:
+                encodings.append(self._tokenizer.post_process(query_enc, text_enc))
+                owners.append(index)
+                continue
+            truncated += 1
+            query_keep = n_query if n_query <= half else max(half, self._room - n_text)
+            text_room = self._room - query_keep
+            query_part = query_enc if query_keep == n_query else _cut(query_enc, query_keep)
+            if chunk:
+                text_enc.truncate(text_room, stride=text_room // 4)
+                windows = [text_enc, *text_enc.overflowing]
+            else:
+                text_enc.truncate(text_room)
+                windows = [text_enc]
+            for window in windows:
+                encodings.append(self._tokenizer.post_process(query_part, window))
+                owners.append(index)
+        return EncodedPairs(encodings=encodings, owners=owners, truncated=truncated)
+
+    def _encode_texts(self, texts: Sequence[str], room: int | None) -> list[Encoding]:
+        """Tokenize texts without special tokens; with ``room``, skip characters that cannot fit."""
+        if room is None:
+            return self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        limit = room * _CHARS_PER_TOKEN_BOUND
+        cut = [text[:limit] for text in texts]
+        encs = self._tokenizer.encode_batch(cut, add_special_tokens=False)
+        redo = [i for i, (text, enc) in enumerate(zip(texts, encs)) if len(text) > limit and len(enc) < room + 1]
+        if redo:
+            for i, enc in zip(redo, self._tokenizer.encode_batch([texts[i] for i in redo], add_special_tokens=False)):
+                encs[i] = enc
+        # Every text that was cut still holds more than ``room`` tokens, so it is counted as truncated.
+        return encs
+
+
+def _cut(encoding: Encoding, length: int) -> Encoding:
+    """A copy of ``encoding`` keeping its first ``length`` tokens (the original is untouched)."""
+    copy = Encoding.merge([encoding], growing_offsets=False)
+    copy.truncate(length)
+    return copy

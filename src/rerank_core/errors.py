@@ -1,0 +1,52 @@
+"""Typed errors raised by crossrank. Every error says what went wrong and what to do."""
+
+from __future__ import annotations
+
+
+class RerankError(Exception):
+    """Base class of every error crossrank raises on purpose."""
+
+
+class InvalidQueryError(RerankError, ValueError):
+    """The query is not a non-empty string."""
+
+
+class InvalidTextError(RerankError, TypeError):
+    """A text to score is not a string; the message names its index."""
+
+
+class InvalidArgumentError(RerankError, ValueError):
+    """An option or ranking argument is out of range (batch size, top_n, window, threshold...)."""
+
+
+class MissingDependencyError(RerankError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"{package} is not installed. Install it with: pip install \"crossrank[{extra}]\""
+        )
+        self.package = package
+        self.extra = extra
+
+
+class ModelLoadError(RerankError):
+    """A model exists but cannot be loaded or used as a cross-encoder."""
+
+
+class ModelNotFoundError(ModelLoadError):
+    """No model could be found under the given Hugging Face id or local path."""
+
+    def __init__(self, model_name_or_path: str, cause: BaseException | None = None) -> None:
+        detail = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
+        super().__init__(
+            f"Cannot find the cross-encoder {model_name_or_path!r}{detail}. "
+            "Check the Hugging Face model id or the local folder path. To work offline, download the "
+            "model once (for example `hf download <id>`), set HF_HUB_OFFLINE=1 and use the cached id, "
+            "or pass the path of a local folder that holds config.json, the weights and tokenizer.json."
+        )
+        self.model_name_or_path = model_name_or_path
+
+
+class DeviceUnavailableError(RerankError):
+    """The requested device (for example CUDA) is not available on this machine."""

@@ -1,0 +1,53 @@
+"""One loaded model per configuration per process, shared by every adapter that asks for it."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .scorer import DEFAULT_MODEL, CrossEncoderScorer
+
+_lock = threading.Lock()
+_scorers: dict[tuple[Any, ...], CrossEncoderScorer] = {}
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for option values (dicts and lists become sorted tuples)."""
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set)):
+        return tuple(_freeze(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def get_scorer(model_name_or_path: str = DEFAULT_MODEL, **options: Any) -> CrossEncoderScorer:
+    """Return the process-wide scorer for this model and options, creating it on first request.
+
+    The same (model, backend, device, options) always gives the same instance, so a LangChain
+    compressor and a LlamaIndex postprocessor in one process share one loaded model. Options are
+    those of :class:`CrossEncoderScorer`. The model itself loads on first use.
+    """
+    candidate = CrossEncoderScorer(model_name_or_path, **options)
+    key = (
+        candidate.model_name_or_path,
+        candidate.backend_name,
+        candidate.device,
+        candidate.batch_size,
+        candidate.max_length,
+        candidate.activation,
+        candidate.long_documents,
+        candidate.trust_remote_code,
+        _freeze(candidate.model_kwargs),
+    )
+    with _lock:
+        return _scorers.setdefault(key, candidate)
+
+
+def clear_scorers() -> None:
+    """Forget every shared scorer (their models are freed once nothing else holds them)."""
+    with _lock:
+        _scorers.clear()
