@@ -15,6 +15,7 @@ from .errors import (
     ModelNotFoundError,
     RerankError,
 )
+from .options import ScorerOptions
 from .ranking import rank_texts, select
 from .registry import clear_scorers, get_scorer
 from .scorer import DEFAULT_MODEL, CrossEncoderScorer
@@ -39,6 +40,7 @@ __all__ = [
     "ModelNotFoundError",
     "Ranked",
     "RerankError",
+    "ScorerOptions",
     "clear_scorers",
     "get_scorer",
     "rank_texts",

@@ -1,0 +1,65 @@
+"""First-stage retrievers for evaluation: BM25 (bm25s) and dense FAISS over a bi-encoder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Bm25Retriever:
+    """BM25 with English stemming and stop words over ``title + " " + text`` (bm25s)."""
+
+    def __init__(self, doc_ids: Sequence[str], texts: Sequence[str]) -> None:
+        import bm25s
+        import Stemmer
+
+        self.doc_ids = list(doc_ids)
+        self._stemmer = Stemmer.Stemmer("english")
+        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
+        self._index = bm25s.BM25()
+        self._index.index(tokens, show_progress=False)
+
+    def search(self, queries: Sequence[str], k: int) -> list[list[tuple[str, float]]]:
+        """The top ``k`` (doc id, score) for each query, best first."""
+        import bm25s
+
+        tokens = bm25s.tokenize(list(queries), stopwords="en", stemmer=self._stemmer, show_progress=False)
+        k = min(k, len(self.doc_ids))
+        docs, scores = self._index.retrieve(tokens, k=k, show_progress=False)
+        return [
+            [(self.doc_ids[int(d)], float(s)) for d, s in zip(row_docs, row_scores)]
+            for row_docs, row_scores in zip(docs, scores)
+        ]
+
+
+class DenseRetriever:
+    """Inner-product FAISS search over normalised sentence-transformers embeddings."""
+
+    def __init__(self, model_name_or_path: str, doc_ids: Sequence[str], texts: Sequence[str], *,
+                 embeddings: np.ndarray | None = None, show_progress: bool = False) -> None:
+        import faiss
+        from sentence_transformers import SentenceTransformer
+
+        self.doc_ids = list(doc_ids)
+        self._model = SentenceTransformer(model_name_or_path, device="cpu")
+        if embeddings is None:
+            embeddings = self.encode(texts, show_progress=show_progress)
+        self.embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        self._index = faiss.IndexFlatIP(self.embeddings.shape[1])
+        self._index.add(self.embeddings)
+
+    def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        """Normalised float32 embeddings of ``texts``."""
+        return self._model.encode(
+            list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        ).astype(np.float32)
+
+    def search(self, queries: Sequence[str], k: int) -> list[list[tuple[str, float]]]:
+        """The top ``k`` (doc id, cosine score) for each query, best first."""
+        scores, docs = self._index.search(self.encode(queries), min(k, len(self.doc_ids)))
+        return [
+            [(self.doc_ids[int(d)], float(s)) for d, s in zip(row_docs, row_scores) if d >= 0]
+            for row_docs, row_scores in zip(docs, scores)
+        ]
