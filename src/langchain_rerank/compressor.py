@@ -1,0 +1,168 @@
+"""``CrossEncoderReranker``: a LangChain document compressor that reranks with a cross-encoder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+from langchain_core.callbacks import Callbacks
+from langchain_core.cross_encoders import BaseCrossEncoder
+from langchain_core.documents import BaseDocumentCompressor, Document
+from langchain_core.load.serializable import Serializable
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from rerank_core import (
+    DEFAULT_MODEL,
+    CrossEncoderScorer,
+    InvalidArgumentError,
+    InvalidTextError,
+    ScorerOptions,
+)
+from rerank_core.ranking import ScoreFn, rank_texts
+from rerank_core.validation import check_min_score, check_top_n, check_window
+
+_SCORER_OPTIONS = frozenset(ScorerOptions.model_fields)
+
+
+class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
+    """Reranks retrieved documents with a cross-encoder and keeps the best ``top_n``.
+
+    A drop-in replacement for ``langchain_classic.retrievers.document_compressors.CrossEncoderReranker``:
+    ``CrossEncoderReranker(model=HuggingFaceCrossEncoder(model_name=...), top_n=3)`` works unchanged.
+    ``model`` also takes a Hugging Face model id or local folder, scored by crossrank's engine (shared
+    per process, loaded on first use, with the scorer options below), or a ready
+    :class:`rerank_core.CrossEncoderScorer`.
+
+    Results are new ``Document`` objects, best first (ties keep input order), with every field of the
+    input (``id``, ``metadata``) and the score in ``metadata[score_key]``; the input documents and list
+    are never modified. An empty input returns ``[]`` without loading a model.
+    ``acompress_documents`` scores in a worker thread, so it never blocks the event loop.
+
+    Serialisable with ``langchain_core.load.dumpd`` when ``model`` is an id or path; load it back with
+    ``langchain_core.load.load(data, allowed_objects=[CrossEncoderReranker],
+    valid_namespaces=["langchain_rerank"])``.
+
+    Example:
+        .. code-block:: python
+
+            from langchain_classic.retrievers import ContextualCompressionRetriever
+            from langchain_rerank import CrossEncoderReranker
+
+            reranker = CrossEncoderReranker(model="cross-encoder/ms-marco-MiniLM-L6-v2", top_n=3)
+            retriever = ContextualCompressionRetriever(
+                base_compressor=reranker, base_retriever=vector_store.as_retriever(search_kwargs={"k": 20})
+            )
+            docs = retriever.invoke("What causes tides?")
+            docs[0].metadata["relevance_score"]  # 0..1
+    """
+
+    model: str | BaseCrossEncoder | CrossEncoderScorer = DEFAULT_MODEL
+    """A Hugging Face model id or local folder, any LangChain ``BaseCrossEncoder``, or a crossrank scorer."""
+    top_n: int | None = 3
+    """Documents to return; ``None`` keeps every scored document, ``0`` returns none."""
+    min_score: float | None = None
+    """Drop documents scoring below this (on the model's scale: 0..1 with the default sigmoid)."""
+    rank_window_size: int | None = None
+    """Score only the first N documents, in the order given; the rest are dropped unscored."""
+    score_key: str = Field(default="relevance_score", min_length=1)
+    """Metadata key that receives each returned document's score (overwritten if present)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid", protected_namespaces=())
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Serialisable with ``langchain_core.load`` (when ``model`` is an id or path)."""
+        return True
+
+    @field_validator("model")
+    @classmethod
+    def _check_model(cls, model: Any) -> Any:
+        if isinstance(model, str) and not model.strip():
+            raise InvalidArgumentError("model must be a model id or path, not an empty string.")
+        return model
+
+    @field_validator("top_n")
+    @classmethod
+    def _check_top_n(cls, top_n: int | None) -> int | None:
+        return check_top_n(top_n)
+
+    @field_validator("min_score")
+    @classmethod
+    def _check_min_score(cls, min_score: float | None) -> float | None:
+        return check_min_score(min_score)
+
+    @field_validator("rank_window_size")
+    @classmethod
+    def _check_window(cls, rank_window_size: int | None) -> int | None:
+        return check_window(rank_window_size)
+
+    @model_validator(mode="after")
+    def _options_need_model_id(self) -> Self:
+        """Scorer options configure a model this object loads, so they need ``model`` as an id or path."""
+        given = sorted(_SCORER_OPTIONS & self.model_fields_set)
+        if given and not isinstance(self.model, str):
+            raise InvalidArgumentError(
+                f"The scorer options {', '.join(given)} apply only when model is a model id or path; "
+                f"configure the {type(self.model).__name__} you passed instead."
+            )
+        return self
+
+    def compress_documents(
+        self,
+        documents: Sequence[Document],
+        query: str,
+        callbacks: Callbacks | None = None,
+    ) -> Sequence[Document]:
+        """Rerank ``documents`` against ``query``.
+
+        Args:
+            documents: The retrieved documents (not modified).
+            query: The user's question or search text.
+            callbacks: Accepted for the compressor interface; scoring emits no callback events.
+
+        Returns:
+            New documents, best first, each with its score in ``metadata[score_key]``.
+
+        Raises:
+            InvalidQueryError: ``query`` is empty or not a string.
+            InvalidTextError: an item of ``documents`` is not a ``Document``.
+        """
+        texts = _page_contents(documents)
+        ranked = rank_texts(
+            self._score_fn(),
+            query,
+            texts,
+            top_n=self.top_n,
+            min_score=self.min_score,
+            rank_window_size=self.rank_window_size,
+        )
+        return [
+            documents[hit.index].model_copy(
+                update={"metadata": {**documents[hit.index].metadata, self.score_key: hit.score}}
+            )
+            for hit in ranked
+        ]
+
+    def _score_fn(self) -> ScoreFn:
+        """The scoring function for ``model`` (a crossrank scorer is created lazily, not loaded)."""
+        model = self.model
+        if isinstance(model, str):
+            return self.shared_scorer(model).score
+        if isinstance(model, CrossEncoderScorer):
+            return model.score
+        return lambda query, texts: np.asarray(
+            list(model.score([(query, text) for text in texts])), dtype=float
+        )
+
+
+def _page_contents(documents: Sequence[Document]) -> list[str]:
+    """The texts to score; anything but a sequence of ``Document`` is refused naming the culprit."""
+    if isinstance(documents, (str, bytes, Document)) or not isinstance(documents, Sequence):
+        raise InvalidTextError(f"documents must be a sequence of Document, got {type(documents).__name__}.")
+    texts = []
+    for i, doc in enumerate(documents):
+        if not isinstance(doc, Document):
+            raise InvalidTextError(f"documents[{i}] is a {type(doc).__name__}, not a Document.")
+        texts.append(doc.page_content)
+    return texts

@@ -1,0 +1,272 @@
+"""Two-stage retrieval: a first stage (a FAISS index by default) whose candidates a cross-encoder reranks.
+
+Needs ``langchain-classic``; building or loading a FAISS index also needs ``langchain-community``,
+``langchain-huggingface`` and ``faiss-cpu`` (``pip install "crossrank[faiss]"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from os import PathLike
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import RetrieverLike
+from langchain_core.runnables import Runnable
+from langchain_core.vectorstores import VectorStore
+from pydantic import field_validator
+
+from rerank_core import (
+    DEFAULT_MODEL,
+    CrossEncoderScorer,
+    InvalidArgumentError,
+    InvalidTextError,
+    MissingDependencyError,
+)
+from rerank_core.validation import check_positive_int, check_top_n
+
+from .compressor import CrossEncoderReranker
+
+try:
+    from langchain_classic.retrievers import ContextualCompressionRetriever
+except ModuleNotFoundError as exc:
+    raise MissingDependencyError(exc.name or "langchain-classic", "faiss") from exc
+
+if TYPE_CHECKING:
+    from langchain_community.vectorstores import FAISS
+    from langchain_core.cross_encoders import BaseCrossEncoder
+
+DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+"""The bi-encoder that embeds documents for the FAISS first stage unless you pass your own."""
+DEFAULT_CANDIDATES = 20
+"""First-stage candidates handed to the cross-encoder."""
+
+
+class RerankRetriever(ContextualCompressionRetriever):
+    """A ``ContextualCompressionRetriever`` whose compressor is a :class:`CrossEncoderReranker`.
+
+    It retrieves candidates with ``base_retriever`` and reranks them with ``base_compressor``, as its
+    parent does, and also takes the number of results, ``top_n``, in the constructor and per call:
+    ``retriever.invoke(query, top_n=5)``. Other ``invoke`` keywords go to the first stage (``k=50``
+    asks a vector-store retriever for 50 candidates).
+
+    Example:
+        .. code-block:: python
+
+            retriever = RerankRetriever(
+                base_retriever=vector_store.as_retriever(search_kwargs={"k": 20}),
+                base_compressor=CrossEncoderReranker(model="cross-encoder/ms-marco-MiniLM-L6-v2"),
+                top_n=3,
+            )
+            docs = retriever.invoke("What causes tides?")
+    """
+
+    base_compressor: CrossEncoderReranker
+    """The reranker applied to the first stage's candidates."""
+    top_n: int | None = None
+    """Documents to return; ``None`` uses the reranker's own ``top_n``."""
+
+    @field_validator("top_n")
+    @classmethod
+    def _check_top_n(cls, top_n: int | None) -> int | None:
+        return check_top_n(top_n)
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        top_n: int | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        reranker = self._reranker(top_n)
+        docs = self.base_retriever.invoke(query, config={"callbacks": run_manager.get_child()}, **kwargs)
+        if not docs:
+            return []
+        return list(reranker.compress_documents(docs, query, callbacks=run_manager.get_child()))
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,
+        top_n: int | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        reranker = self._reranker(top_n)
+        docs = await self.base_retriever.ainvoke(
+            query, config={"callbacks": run_manager.get_child()}, **kwargs
+        )
+        if not docs:
+            return []
+        return list(await reranker.acompress_documents(docs, query, callbacks=run_manager.get_child()))
+
+    def _reranker(self, top_n: int | None) -> CrossEncoderReranker:
+        """The reranker with the per-call ``top_n``, else this retriever's, else its own."""
+        wanted = check_top_n(top_n if top_n is not None else self.top_n)
+        if wanted is None or wanted == self.base_compressor.top_n:
+            return self.base_compressor
+        return self.base_compressor.model_copy(update={"top_n": wanted})
+
+
+def build_rerank_retriever(
+    source: Sequence[Document] | VectorStore | RetrieverLike,
+    *,
+    model: str | BaseCrossEncoder | CrossEncoderScorer = DEFAULT_MODEL,
+    top_n: int | None = 3,
+    k: int | None = None,
+    embeddings: Embeddings | str | None = None,
+    **reranker_options: Any,
+) -> RerankRetriever:
+    """A two-stage retriever: ``k`` first-stage candidates, reranked by a cross-encoder to ``top_n``.
+
+    Args:
+        source: Documents to embed into a new in-memory FAISS index, or an existing vector store, or
+            any retriever (a ``Runnable`` from query to documents) used as the first stage as it is.
+        model: The cross-encoder, as :class:`CrossEncoderReranker` takes it (an id or path, a
+            ``BaseCrossEncoder`` or a crossrank scorer).
+        top_n: Documents to return (also settable per call: ``invoke(query, top_n=5)``).
+        k: First-stage candidates (default 20), for documents or a vector store; a retriever you pass
+            keeps its own setting.
+        embeddings: For documents only: a LangChain ``Embeddings`` or a sentence-transformers model id
+            or path (default ``sentence-transformers/all-MiniLM-L6-v2``, normalised embeddings).
+        **reranker_options: Other :class:`CrossEncoderReranker` fields (``min_score``, ``batch_size``,
+            ``device``...).
+
+    Returns:
+        A :class:`RerankRetriever`. Save its FAISS index with :func:`save_rerank_retriever`.
+
+    Raises:
+        InvalidArgumentError: ``k`` or ``embeddings`` given where they do not apply, or no documents.
+        InvalidTextError: ``source`` holds something that is not a ``Document``.
+
+    Example:
+        .. code-block:: python
+
+            from langchain_core.documents import Document
+            from langchain_rerank import build_rerank_retriever
+
+            retriever = build_rerank_retriever(
+                [Document(page_content="The moon's gravity raises tides."), ...], top_n=3
+            )
+            docs = retriever.invoke("What causes tides?")
+    """
+    reranker = CrossEncoderReranker(model=model, top_n=top_n, **reranker_options)
+    return RerankRetriever(base_retriever=_first_stage(source, k, embeddings), base_compressor=reranker)
+
+
+def save_rerank_retriever(
+    retriever: RerankRetriever, folder_path: str | PathLike[str], index_name: str = "index"
+) -> None:
+    """Save the FAISS index behind ``retriever`` with ``FAISS.save_local`` (``index_name`` .faiss and .pkl).
+
+    Raises:
+        TypeError: the retriever's first stage is not a FAISS vector store.
+    """
+    faiss_store = _faiss_class()
+    store = getattr(retriever.base_retriever, "vectorstore", None)
+    if not isinstance(store, faiss_store):
+        raise TypeError(
+            f"save_rerank_retriever saves a FAISS first stage; this retriever's first stage is "
+            f"{type(retriever.base_retriever).__name__}. Save its index with that store's own API."
+        )
+    store.save_local(str(folder_path), index_name)
+
+
+def load_rerank_retriever(
+    folder_path: str | PathLike[str],
+    *,
+    allow_dangerous_deserialization: bool = False,
+    embeddings: Embeddings | str | None = None,
+    index_name: str = "index",
+    model: str | BaseCrossEncoder | CrossEncoderScorer = DEFAULT_MODEL,
+    top_n: int | None = 3,
+    k: int | None = None,
+    **reranker_options: Any,
+) -> RerankRetriever:
+    """Load a FAISS index saved by :func:`save_rerank_retriever` (or ``FAISS.save_local``) and rerank over it.
+
+    FAISS keeps its documents in a pickle file, and unpickling a file can run any code written into
+    it. ``FAISS.load_local`` therefore refuses to load unless ``allow_dangerous_deserialization=True``;
+    that choice is yours: set it only for folders you wrote yourself or otherwise trust, never for
+    files downloaded from or writable by others. Left ``False``, FAISS raises a ``ValueError``.
+
+    Args:
+        folder_path: The folder given to ``save_local``.
+        allow_dangerous_deserialization: Passed to ``FAISS.load_local`` (see above).
+        embeddings: The embeddings the index was built with (default as in :func:`build_rerank_retriever`).
+        index_name: The file name stem given to ``save_local``.
+        model, top_n, k, reranker_options: As in :func:`build_rerank_retriever`.
+    """
+    faiss_store = _faiss_class()
+    reranker = CrossEncoderReranker(model=model, top_n=top_n, **reranker_options)
+    store = faiss_store.load_local(
+        str(folder_path),
+        _embeddings(embeddings),
+        index_name,
+        allow_dangerous_deserialization=allow_dangerous_deserialization,
+    )
+    return RerankRetriever(base_retriever=_first_stage(store, k, None), base_compressor=reranker)
+
+
+def _first_stage(
+    source: Sequence[Document] | VectorStore | RetrieverLike,
+    k: int | None,
+    embeddings: Embeddings | str | None,
+) -> RetrieverLike:
+    """The first-stage retriever for ``source``."""
+    if k is not None:
+        check_positive_int("k", k)
+    if isinstance(source, Runnable):
+        if k is not None or embeddings is not None:
+            raise InvalidArgumentError(
+                "k and embeddings apply when documents or a vector store are given; set them on the "
+                "retriever you pass instead."
+            )
+        return source
+    candidates = {"k": k or DEFAULT_CANDIDATES}
+    if isinstance(source, VectorStore):
+        if embeddings is not None:
+            raise InvalidArgumentError("embeddings apply to documents only; a vector store has its own.")
+        return source.as_retriever(search_kwargs=candidates)
+    documents = _documents(source)
+    store = _faiss_class().from_documents(documents, _embeddings(embeddings))
+    return store.as_retriever(search_kwargs=candidates)
+
+
+def _documents(source: object) -> list[Document]:
+    """``source`` as a non-empty list of ``Document``; anything else is refused, naming the culprit."""
+    if isinstance(source, (str, bytes, Document)) or not isinstance(source, Sequence):
+        raise InvalidTextError(
+            f"source must be documents, a vector store or a retriever, got {type(source).__name__}."
+        )
+    for i, doc in enumerate(source):
+        if not isinstance(doc, Document):
+            raise InvalidTextError(f"source[{i}] is a {type(doc).__name__}, not a Document.")
+    if not source:
+        raise InvalidArgumentError("source holds no documents to index.")
+    return list(source)
+
+
+def _embeddings(embeddings: Embeddings | str | None) -> Embeddings:
+    """``embeddings`` as a LangChain ``Embeddings``; a model id or path loads ``HuggingFaceEmbeddings``."""
+    if isinstance(embeddings, Embeddings):
+        return embeddings
+    try:
+        from langchain_huggingface import HuggingFaceEmbeddings
+    except ModuleNotFoundError as exc:
+        raise MissingDependencyError(exc.name or "langchain-huggingface", "faiss") from exc
+    return HuggingFaceEmbeddings(
+        model_name=embeddings or DEFAULT_EMBED_MODEL, encode_kwargs={"normalize_embeddings": True}
+    )
+
+
+def _faiss_class() -> type[FAISS]:
+    """``langchain_community``'s FAISS vector store class, imported on first use."""
+    try:
+        from langchain_community.vectorstores import FAISS
+    except ModuleNotFoundError as exc:
+        raise MissingDependencyError(exc.name or "langchain-community", "faiss") from exc
+    return FAISS
