@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
@@ -24,36 +23,10 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableParallel, RunnablePassthrough
+from sample_corpus import sample_dataset
 
-from crossrank_eval import load_beir
 from langchain_rerank import build_rerank_retriever
 from rerank_core import DEFAULT_MODEL
-
-DEFAULT_SCIFACT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scifact"
-SMALL_CORPUS = {
-    "d1": (
-        "Zebrafish heart regeneration",
-        "Adult zebrafish regenerate heart muscle after injury through "
-        "proliferation of existing cardiomyocytes.",
-    ),
-    "d2": (
-        "Mouse heart repair",
-        "Adult mouse hearts form scar tissue after infarction and regenerate little muscle.",
-    ),
-    "d3": (
-        "Coffee and liver disease",
-        "Regular coffee drinking is associated with lower risk of liver cirrhosis.",
-    ),
-    "d4": ("Tea consumption", "Green tea catechins show antioxidant effects in cell culture."),
-    "d5": (
-        "Vitamin D and fractures",
-        "Vitamin D supplementation alone did not reduce hip fractures in older adults.",
-    ),
-    "d6": ("Calcium and bone density", "Calcium with vitamin D modestly increased bone mineral density."),
-    "d7": ("Sleep and memory", "Sleep after learning consolidates declarative memory in young adults."),
-    "d8": ("Exercise and cognition", "Aerobic exercise improved executive function in older adults."),
-}
-SMALL_QUESTION = ("Can zebrafish regrow heart muscle?", {"d1"})
 
 PROMPT = ChatPromptTemplate.from_messages(
     [
@@ -64,22 +37,14 @@ PROMPT = ChatPromptTemplate.from_messages(
 
 
 def load_corpus(others: int) -> tuple[list[Document], str, set[str], str]:
-    """Documents, a question, the ids judged relevant to it, and a label for the corpus."""
-    scifact = Path(os.environ.get("CROSSRANK_SCIFACT") or DEFAULT_SCIFACT)
-    if scifact.is_dir():
-        data = load_beir(scifact, "test").first_queries(1).sub_corpus(others, seed=0)
-        qid, question = next(iter(data.queries.items()))
-        docs = [
-            Document(page_content=data.doc_text(d), id=d, metadata={"title": data.corpus[d]["title"]})
-            for d in data.corpus
-        ]
-        return docs, question, set(data.qrels[qid]), f"SciFact sub-corpus ({len(docs)} abstracts)"
+    """Documents, the question (the corpus's first claim), the ids judged relevant to it, and a label."""
+    data, label = sample_dataset(queries=1, others=others)
+    qid, question = next(iter(data.queries.items()))
     docs = [
-        Document(page_content=f"{title} {text}", id=d, metadata={"title": title})
-        for d, (title, text) in SMALL_CORPUS.items()
+        Document(page_content=data.doc_text(d), id=d, metadata={"title": data.corpus[d]["title"]})
+        for d in data.corpus
     ]
-    question, relevant = SMALL_QUESTION
-    return docs, question, relevant, f"a small built-in corpus ({len(docs)} passages)"
+    return docs, question, set(data.qrels[qid]), label
 
 
 def chat_model() -> BaseChatModel:

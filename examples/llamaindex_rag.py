@@ -29,8 +29,8 @@ from pathlib import Path
 
 from llama_index.core.llms import MockLLM
 from llama_index.core.schema import TextNode
+from sample_corpus import sample_dataset
 
-from crossrank_eval import load_beir
 from llamaindex_rerank import (
     DEFAULT_EMBED_MODEL,
     build_faiss_index,
@@ -39,32 +39,7 @@ from llamaindex_rerank import (
 )
 from rerank_core import DEFAULT_MODEL
 
-DEFAULT_SCIFACT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scifact"
 OTHER_ABSTRACTS = 200
-SMALL_CORPUS = {
-    "d1": (
-        "Zebrafish heart regeneration",
-        "Adult zebrafish regenerate heart muscle after injury through "
-        "proliferation of existing cardiomyocytes.",
-    ),
-    "d2": (
-        "Mouse heart repair",
-        "Adult mouse hearts form scar tissue after infarction and regenerate little muscle.",
-    ),
-    "d3": (
-        "Coffee and liver disease",
-        "Regular coffee drinking is associated with lower risk of liver cirrhosis.",
-    ),
-    "d4": ("Tea consumption", "Green tea catechins show antioxidant effects in cell culture."),
-    "d5": (
-        "Vitamin D and fractures",
-        "Vitamin D supplementation alone did not reduce hip fractures in older adults.",
-    ),
-    "d6": ("Calcium and bone density", "Calcium with vitamin D modestly increased bone mineral density."),
-    "d7": ("Sleep and memory", "Sleep after learning consolidates declarative memory in young adults."),
-    "d8": ("Exercise and cognition", "Aerobic exercise improved executive function in older adults."),
-}
-SMALL_QUESTION = ("Can zebrafish regrow heart muscle?", {"d1"})
 
 
 def node(doc_id: str, title: str, text: str) -> TextNode:
@@ -79,17 +54,11 @@ def node(doc_id: str, title: str, text: str) -> TextNode:
 
 
 def load_corpus() -> tuple[list[TextNode], str, set[str], str]:
-    """Nodes, the question, the ids judged relevant to it, and a label for the corpus."""
-    scifact = Path(os.environ.get("CROSSRANK_SCIFACT") or DEFAULT_SCIFACT)
-    if not scifact.is_dir():
-        nodes = [node(d, title, text) for d, (title, text) in SMALL_CORPUS.items()]
-        question, relevant = SMALL_QUESTION
-        return nodes, question, relevant, f"a small built-in corpus ({len(nodes)} passages)"
-    data = load_beir(scifact, "test").first_queries(1).sub_corpus(OTHER_ABSTRACTS, seed=0)
-    nodes = [node(d, data.corpus[d]["title"], data.corpus[d]["text"]) for d in data.corpus]
+    """Nodes, the question (the corpus's first claim), the ids judged relevant to it, and a label."""
+    data, label = sample_dataset(queries=1, others=OTHER_ABSTRACTS)
     qid, question = next(iter(data.queries.items()))
-    relevant = {d for d, grade in data.qrels[qid].items() if grade > 0}
-    return nodes, question, relevant, f"SciFact sub-corpus ({len(nodes)} abstracts)"
+    nodes = [node(d, data.corpus[d]["title"], data.corpus[d]["text"]) for d in data.corpus]
+    return nodes, question, set(data.qrels[qid]), label
 
 
 def main() -> None:

@@ -13,37 +13,10 @@ import argparse
 import os
 import time
 
-from crossrank_eval import BeirDataset, DenseRetriever, evaluate_runs, load_beir
+from sample_corpus import sample_dataset
+
+from crossrank_eval import DenseRetriever, evaluate_runs
 from rerank_core import DEFAULT_MODEL, CrossEncoderScorer
-
-SMALL_CORPUS = {
-    "d1": ("Zebrafish heart regeneration", "Adult zebrafish regenerate heart muscle after injury through "
-           "proliferation of existing cardiomyocytes."),
-    "d2": ("Mouse heart repair", "Adult mouse hearts form scar tissue after infarction and regenerate little muscle."),
-    "d3": ("Coffee and liver disease", "Regular coffee drinking is associated with lower risk of liver cirrhosis."),
-    "d4": ("Tea consumption", "Green tea catechins show antioxidant effects in cell culture."),
-    "d5": ("Vitamin D and fractures", "Vitamin D supplementation alone did not reduce hip fractures in older adults."),
-    "d6": ("Calcium and bone density", "Calcium with vitamin D modestly increased bone mineral density."),
-    "d7": ("Sleep and memory", "Sleep after learning consolidates declarative memory in young adults."),
-    "d8": ("Exercise and cognition", "Aerobic exercise improved executive function in older adults."),
-}
-SMALL_QUERIES = {
-    "q1": ("Zebrafish can regrow heart muscle.", {"d1": 1}),
-    "q2": ("Drinking coffee protects the liver.", {"d3": 1}),
-    "q3": ("Vitamin D supplements prevent hip fractures.", {"d5": 1}),
-}
-
-
-def load_corpus() -> tuple[BeirDataset, str]:
-    """SciFact's 50-claim sub-corpus when available, else the small corpus above."""
-    scifact = os.environ.get("CROSSRANK_SCIFACT")
-    if scifact and os.path.isdir(scifact):
-        data = load_beir(scifact, "test").first_queries(50).sub_corpus(1000, seed=0)
-        return data, f"SciFact ({len(data.corpus)} abstracts, {len(data.queries)} judged claims)"
-    corpus = {d: {"title": t, "text": x} for d, (t, x) in SMALL_CORPUS.items()}
-    data = BeirDataset(corpus, {q: t for q, (t, _) in SMALL_QUERIES.items()},
-                       {q: j for q, (_, j) in SMALL_QUERIES.items()})
-    return data, f"a small built-in corpus ({len(corpus)} passages)"
 
 
 def main() -> None:
@@ -52,7 +25,7 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=3, help="claims to print in full")
     args = parser.parse_args()
 
-    data, label = load_corpus()
+    data, label = sample_dataset(queries=50, others=1000)
     embed_model = os.environ.get("CROSSRANK_EMBED_MODEL", "sentence-transformers/all-MiniLM-L6-v2")
     rerank_model = os.environ.get("CROSSRANK_MODEL", DEFAULT_MODEL)
     print(f"Corpus: {label}\nFirst stage: FAISS over {embed_model}\nReranker: {rerank_model}\n")

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from tiny_models import build_tiny_cross_encoder
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,10 @@ def build_tiny_cross_encoder(
     path.mkdir(parents=True, exist_ok=True)
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)] + list("0123456789.,?!-")
-    vocab = {token: i for i, token in enumerate(dict.fromkeys(specials + list(WORDS) + letters + ["##" + c for c in letters]))}
+    vocab = {
+        token: i
+        for i, token in enumerate(dict.fromkeys(specials + list(WORDS) + letters + ["##" + c for c in letters]))
+    }
     backend = Tokenizer(WordPiece(vocab, unk_token="[UNK]"))
     backend.normalizer = normalizers.BertNormalizer(lowercase=True)
     backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()

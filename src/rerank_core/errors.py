@@ -23,9 +23,7 @@ class MissingDependencyError(RerankError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
     def __init__(self, package: str, extra: str) -> None:
-        super().__init__(
-            f"{package} is not installed. Install it with: pip install \"crossrank[{extra}]\""
-        )
+        super().__init__(f'{package} is not installed. Install it with: pip install "crossrank[{extra}]"')
         self.package = package
         self.extra = extra
 

@@ -21,9 +21,7 @@ def check_query(query: object) -> str:
 def check_texts(texts: object) -> Sequence[str]:
     """Return ``texts`` if it is a sequence of strings; otherwise name the first offending index."""
     if isinstance(texts, (str, bytes)) or not isinstance(texts, Sequence):
-        raise InvalidTextError(
-            f"texts must be a list (or other sequence) of strings, got {type(texts).__name__}."
-        )
+        raise InvalidTextError(f"texts must be a list (or other sequence) of strings, got {type(texts).__name__}.")
     for i, text in enumerate(texts):
         if not isinstance(text, str):
             raise InvalidTextError(f"texts[{i}] is a {type(text).__name__}, not a string.")

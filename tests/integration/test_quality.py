@@ -37,8 +37,10 @@ def test_fidelity_to_plain_sentence_transformers_on_bm25_top30(scifact_first50, 
     bm25 = evaluate_runs(data.qrels, {q: {d: 30.0 - i for i, d in enumerate(docs)} for q, docs in candidates.items()})
     ours_ndcg = evaluate_runs(data.qrels, _run(candidates, ours))["ndcg@10"]
     plain_ndcg = evaluate_runs(data.qrels, _run(candidates, reference))["ndcg@10"]
-    print(f"\nBM25 top-30, first 50 queries: BM25 {bm25['ndcg@10']:.3f}, "
-          f"crossrank {ours_ndcg:.3f}, sentence-transformers {plain_ndcg:.3f}")
+    print(
+        f"\nBM25 top-30, first 50 queries: BM25 {bm25['ndcg@10']:.3f}, "
+        f"crossrank {ours_ndcg:.3f}, sentence-transformers {plain_ndcg:.3f}"
+    )
     assert abs(ours_ndcg - plain_ndcg) <= 0.002
     np.testing.assert_allclose(np.concatenate(ours), np.concatenate(reference), atol=1e-4)
 
@@ -80,8 +82,10 @@ def test_max_chunk_finds_a_relevant_passage_at_token_2000(scifact, bm25_full, ce
     texts = [long_doc] + [scifact.doc_text(d) for d in rivals]
     chunked = CrossEncoderScorer(ce_model_path, long_documents="max_chunk").rank(query, texts)
     truncated = scorer.rank(query, texts)
-    print(f"\nquery {qid}: relevant passage after {tokens} tokens; max_chunk rank "
-          f"{[h.index for h in chunked].index(0) + 1}, truncate rank {[h.index for h in truncated].index(0) + 1}")
+    print(
+        f"\nquery {qid}: relevant passage after {tokens} tokens; max_chunk rank "
+        f"{[h.index for h in chunked].index(0) + 1}, truncate rank {[h.index for h in truncated].index(0) + 1}"
+    )
     assert tokens >= 1900
     assert chunked[0].index == 0
     assert truncated[0].index != 0

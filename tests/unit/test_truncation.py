@@ -67,9 +67,7 @@ def test_max_chunk_score_is_the_best_window(tiny_model_dir):
     truncating = CrossEncoderScorer(tiny_model_dir, max_length=64)
     backend, encoder = chunked._loaded_model()
     pairs = encoder.encode(QUERY, [text], "max_chunk")
-    window_texts = [
-        backend.tokenizer.decode(_query_and_text_ids(e)[1]) for e in pairs.encodings
-    ]
+    window_texts = [backend.tokenizer.decode(_query_and_text_ids(e)[1]) for e in pairs.encodings]
     per_window = truncating.score(QUERY, window_texts)
     assert chunked.score(QUERY, [text])[0] == pytest.approx(float(per_window.max()), abs=1e-4)
 
