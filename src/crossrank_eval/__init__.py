@@ -1,7 +1,21 @@
-"""Evaluation support for crossrank: BEIR data, first-stage retrievers and ranking metrics."""
+"""Evaluation support for crossrank: BEIR data, first stages, an embedding cache and ranking metrics."""
 
-from .beir import BeirDataset, BeirFormatError, load_beir
+from .beir import BeirDataset, BeirFormatError, join_title_text, load_beir, load_corpus, load_queries
+from .embedding_cache import CACHE_DIR_ENV, EmbeddingCache, default_cache_dir
 from .first_stage import Bm25Retriever, DenseRetriever
 from .metrics import evaluate_runs
 
-__all__ = ["BeirDataset", "BeirFormatError", "Bm25Retriever", "DenseRetriever", "evaluate_runs", "load_beir"]
+__all__ = [
+    "CACHE_DIR_ENV",
+    "BeirDataset",
+    "BeirFormatError",
+    "Bm25Retriever",
+    "DenseRetriever",
+    "EmbeddingCache",
+    "default_cache_dir",
+    "evaluate_runs",
+    "join_title_text",
+    "load_beir",
+    "load_corpus",
+    "load_queries",
+]

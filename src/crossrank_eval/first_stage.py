@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .embedding_cache import EmbeddingCache
+
 
 class Bm25Retriever:
     """BM25 with English stemming and stop words over ``title + " " + text`` (bm25s)."""
@@ -28,31 +30,62 @@ class Bm25Retriever:
         k = min(k, len(self.doc_ids))
         docs, scores = self._index.retrieve(tokens, k=k, show_progress=False)
         return [
-            [(self.doc_ids[int(d)], float(s)) for d, s in zip(row_docs, row_scores)]
-            for row_docs, row_scores in zip(docs, scores)
+            [(self.doc_ids[int(d)], float(s)) for d, s in zip(row_docs, row_scores, strict=True)]
+            for row_docs, row_scores in zip(docs, scores, strict=True)
         ]
 
 
 class DenseRetriever:
-    """Inner-product FAISS search over normalised sentence-transformers embeddings."""
+    """Inner-product FAISS search over normalised sentence-transformers embeddings.
 
-    def __init__(self, model_name_or_path: str, doc_ids: Sequence[str], texts: Sequence[str], *,
-                 embeddings: np.ndarray | None = None, show_progress: bool = False) -> None:
+    Corpus embeddings come from ``embeddings`` if given, else from ``cache`` when it holds them for
+    this model and corpus, else they are encoded (and stored in ``cache``, if any). ``cache_hit``
+    tells which: ``True`` (read from the cache), ``False`` (encoded) or ``None`` (passed in).
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str,
+        doc_ids: Sequence[str],
+        texts: Sequence[str],
+        *,
+        embeddings: np.ndarray | None = None,
+        cache: EmbeddingCache | None = None,
+        show_progress: bool = False,
+    ) -> None:
         import faiss
         from sentence_transformers import SentenceTransformer
 
         self.doc_ids = list(doc_ids)
         self._model = SentenceTransformer(model_name_or_path, device="cpu")
+        self.cache_hit: bool | None = None
         if embeddings is None:
-            embeddings = self.encode(texts, show_progress=show_progress)
+            embeddings, self.cache_hit = self._corpus_embeddings(model_name_or_path, texts, cache, show_progress)
         self.embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
         self._index = faiss.IndexFlatIP(self.embeddings.shape[1])
         self._index.add(self.embeddings)
 
+    def _corpus_embeddings(
+        self, model_name_or_path: str, texts: Sequence[str], cache: EmbeddingCache | None, show_progress: bool
+    ) -> tuple[np.ndarray, bool]:
+        """The corpus embeddings and whether they came from ``cache``."""
+        if cache is None:
+            return self.encode(texts, show_progress=show_progress), False
+        path = cache.path_for(model_name_or_path, self.doc_ids, texts)
+        cached = cache.load(path, len(self.doc_ids))
+        if cached is not None:
+            return cached, True
+        encoded = self.encode(texts, show_progress=show_progress)
+        cache.save(path, encoded)
+        return encoded, False
+
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Normalised float32 embeddings of ``texts``."""
         return self._model.encode(
-            list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+            list(texts),
+            batch_size=64,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
             show_progress_bar=show_progress,
         ).astype(np.float32)
 
@@ -60,6 +93,6 @@ class DenseRetriever:
         """The top ``k`` (doc id, cosine score) for each query, best first."""
         scores, docs = self._index.search(self.encode(queries), min(k, len(self.doc_ids)))
         return [
-            [(self.doc_ids[int(d)], float(s)) for d, s in zip(row_docs, row_scores) if d >= 0]
-            for row_docs, row_scores in zip(docs, scores)
+            [(self.doc_ids[int(d)], float(s)) for d, s in zip(row_docs, row_scores, strict=True) if d >= 0]
+            for row_docs, row_scores in zip(docs, scores, strict=True)
         ]

@@ -14,14 +14,15 @@ def evaluate_runs(
     qrels: Mapping[str, Mapping[str, int]], run: Run, metrics: Sequence[str] = DEFAULT_METRICS
 ) -> dict[str, float]:
     """Evaluate one run against ``qrels`` with ranx; queries missing from the run count as zero."""
-    from ranx import Qrels
+    from ranx import Qrels, evaluate
     from ranx import Run as RanxRun
-    from ranx import evaluate
 
     full_run = {q: dict(run.get(q, {})) for q in qrels}
     # ranx rejects an empty ranking; a single never-relevant id scores it as a miss.
     full_run = {q: docs or {"__none__": 0.0} for q, docs in full_run.items()}
-    result = evaluate(Qrels({q: dict(d) for q, d in qrels.items()}), RanxRun(full_run), list(metrics), make_comparable=True)
+    result = evaluate(
+        Qrels({q: dict(d) for q, d in qrels.items()}), RanxRun(full_run), list(metrics), make_comparable=True
+    )
     if isinstance(result, float):
         return {metrics[0]: float(result)}
     return {name: float(value) for name, value in result.items()}
@@ -31,4 +32,4 @@ def ranking_to_run(ranking: Sequence[str], scores: Sequence[float] | None = None
     """Turn a best-first list of doc ids (optionally with scores) into a ranx run entry."""
     if scores is None:
         return {doc: float(len(ranking) - i) for i, doc in enumerate(ranking)}
-    return {doc: float(s) for doc, s in zip(ranking, scores)}
+    return {doc: float(s) for doc, s in zip(ranking, scores, strict=True)}

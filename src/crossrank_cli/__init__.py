@@ -1,0 +1,1 @@
+"""The ``crossrank`` command line: ``crossrank eval`` (retrieval quality) and ``crossrank bench`` (speed)."""

@@ -1,0 +1,181 @@
+"""``crossrank bench``: reranking speed against the usual tools, same model, inputs and token limit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rerank_core import ModelNotFoundError, RerankError
+
+from .bench_report import bench_header, bench_table, summarise
+from .bench_rows import BATCH_SIZE, RowConfig, RowSpec, bench_rows
+from .bench_workload import Workload, build_workload
+from .defaults import MODEL_ENV, default_model
+from .system_info import cpu_info, environment
+
+FULL = {"queries": 200, "passages": 100, "repeats": 20, "warmup": 3}
+"""The standard run: 1 query x 100 passages (latency) and 200 queries x 100 passages (throughput)."""
+QUICK = {"queries": 2, "passages": 20, "repeats": 2, "warmup": 1}
+"""``--quick``: the same rows on a few short calls, to check the set-up in about a minute."""
+
+_ERROR_TAIL = 2000
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """What ``crossrank bench`` runs."""
+
+    data_dir: Path
+    model: str
+    queries: int
+    passages: int
+    repeats: int
+    warmup: int
+    max_length: int | None = None
+    """Tokens per pair in every row; ``None`` is the model's own limit."""
+    device: str | None = None
+
+
+def model_max_length(model: str) -> int:
+    """The model's own token limit, read as crossrank's engine reads it.
+
+    The tokenizer's ``model_max_length`` capped by the position embeddings; 512 when neither gives a
+    usable value.
+    """
+    from transformers import AutoConfig, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model)
+        config = AutoConfig.from_pretrained(model)
+    except (OSError, ValueError) as exc:
+        raise ModelNotFoundError(model, exc) from exc
+    limits = [
+        value
+        for value in (tokenizer.model_max_length, getattr(config, "max_position_embeddings", None))
+        if isinstance(value, int) and 0 < value < 100_000
+    ]
+    return min(limits) if limits else 512
+
+
+def run_worker(spec: RowSpec, config: RowConfig, workload_path: Path, folder: Path) -> dict[str, Any]:
+    """Run one row in a fresh Python process; its result, or ``{"error": ...}`` with the end of its stderr."""
+    job, result = folder / f"{spec.key}.job.json", folder / f"{spec.key}.result.json"
+    job.write_text(json.dumps({"row": spec.key, "config": asdict(config), "workload": str(workload_path)}))
+    finished = subprocess.run(
+        [sys.executable, "-m", "crossrank_cli.bench_worker", str(job), str(result)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if finished.returncode != 0 or not result.is_file():
+        return {"error": finished.stderr[-_ERROR_TAIL:] or f"worker exited with status {finished.returncode}"}
+    return json.loads(result.read_text(encoding="utf-8"))
+
+
+def run_bench(settings: BenchSettings, specs: list[RowSpec]) -> dict[str, Any]:
+    """Build the workload, run every row in its own process, one after another; the JSON-ready report."""
+    import torch
+
+    config = RowConfig(
+        model=settings.model,
+        max_length=settings.max_length or model_max_length(settings.model),
+        device=settings.device or ("cuda" if torch.cuda.is_available() else "cpu"),
+        top_n=settings.passages,
+    )
+    workload = build_workload(
+        settings.data_dir,
+        queries=settings.queries,
+        passages=settings.passages,
+        repeats=settings.repeats,
+        warmup=settings.warmup,
+    )
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="crossrank-bench-") as tmp:
+        folder = Path(tmp)
+        workload_path = folder / "workload.json"
+        workload_path.write_text(json.dumps(workload.to_json()), encoding="utf-8")
+        for number, spec in enumerate(specs, start=1):
+            typer.echo(f"[{number}/{len(specs)}] {spec.label} ...", err=True)
+            started = time.perf_counter()
+            results[spec.key] = run_worker(spec, config, workload_path, folder)
+            outcome = "failed" if "error" in results[spec.key] else "done"
+            typer.echo(f"    {outcome} in {time.perf_counter() - started:.1f} s", err=True)
+    return {
+        "command": "bench",
+        "settings": {**asdict(settings), "data_dir": str(settings.data_dir), "batch_size": BATCH_SIZE},
+        "row_config": asdict(config),
+        "workload": _describe(workload),
+        "machine": {"cpu": cpu_info().to_json(), "torch_threads": torch.get_num_threads()},
+        "memory_measure": "peak RSS of each row's own fresh process (imports, model load and the run)",
+        "rows": summarise(specs, results, workload),
+        "environment": environment(),
+    }
+
+
+def _describe(workload: Workload) -> dict[str, Any]:
+    return {
+        "warmup_calls": len(workload.warmup),
+        "latency": {"queries": 1, "passages": len(workload.latency.ids), "repeats": workload.repeats},
+        "throughput": {
+            "queries": len(workload.throughput),
+            "passages_per_query": len(workload.throughput[0].ids) if workload.throughput else 0,
+        },
+    }
+
+
+def bench_command(
+    data_dir: Annotated[
+        Path,
+        typer.Argument(help="A BEIR folder (e.g. SciFact): its queries and their BM25 top passages are the inputs."),
+    ],
+    model: Annotated[
+        str | None,
+        typer.Option(help=f"Cross-encoder id or folder (default: ${MODEL_ENV} or the library default)."),
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option(help=f"A short run: {QUICK['queries']} queries x {QUICK['passages']} passages.")
+    ] = False,
+    queries: Annotated[int | None, typer.Option(min=1, help="Throughput queries (default: 200, quick 2).")] = None,
+    passages: Annotated[int | None, typer.Option(min=1, help="Passages per query (default: 100, quick 20).")] = None,
+    repeats: Annotated[int | None, typer.Option(min=1, help="Timed latency calls (default: 20, quick 2).")] = None,
+    warmup: Annotated[int | None, typer.Option(min=0, help="Untimed warm-up calls (default: 3, quick 1).")] = None,
+    max_length: Annotated[
+        int | None, typer.Option(min=2, help="Tokens per pair in every row (default: the model's own limit).")
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: CUDA if available, else CPU).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the full results as JSON here.")] = None,
+) -> None:
+    """Time reranking against LangChain, LlamaIndex and sentence-transformers on the same inputs."""
+    sizes = QUICK if quick else FULL
+    settings = BenchSettings(
+        data_dir=data_dir,
+        model=model or default_model(),
+        queries=queries or sizes["queries"],
+        passages=passages or sizes["passages"],
+        repeats=repeats or sizes["repeats"],
+        warmup=sizes["warmup"] if warmup is None else warmup,
+        max_length=max_length,
+        device=device,
+    )
+    try:
+        report = run_bench(settings, bench_rows())
+    except RerankError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(bench_header(report))
+    typer.echo(bench_table(report["rows"], report["workload"]))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        typer.echo(f"Results written to {out}")
+    if any("error" in row for row in report["rows"]):
+        typer.echo("Some rows failed; their errors are in the table" + (" and the JSON." if out else "."), err=True)
+        raise typer.Exit(1)

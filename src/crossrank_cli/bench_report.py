@@ -1,0 +1,143 @@
+"""``crossrank bench``'s figures per row, its comparison with the LangChain baseline and its table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .bench_rows import BASELINE_KEY, RowSpec
+from .bench_workload import Workload
+from .stats import latency_summary
+from .system_info import flags_text
+from .table import format_table, number
+
+TOP_K_OVERLAP = 10
+
+
+def rank_agreement(reference: Sequence[Sequence[str]], rankings: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Mean Kendall tau between the two rankings of each call, and mean overlap of their top 10 (0..1)."""
+    from scipy.stats import kendalltau
+
+    taus, overlaps = [], []
+    for expected, got in zip(reference, rankings, strict=True):
+        position = {doc: i for i, doc in enumerate(got)}
+        common = [doc for doc in expected if doc in position]
+        if len(common) >= 2:
+            taus.append(kendalltau(range(len(common)), [position[doc] for doc in common]).statistic)
+        k = min(TOP_K_OVERLAP, len(expected))
+        if k:
+            overlaps.append(len(set(expected[:k]) & set(got[:k])) / k)
+    return {
+        "kendall_tau": float(np.mean(taus)) if taus else float("nan"),
+        f"top{TOP_K_OVERLAP}_overlap": float(np.mean(overlaps)) if overlaps else float("nan"),
+    }
+
+
+def summarise(specs: Sequence[RowSpec], results: dict[str, dict[str, Any]], workload: Workload) -> list[dict[str, Any]]:
+    """One JSON-ready summary per row; a row whose worker failed carries its ``error`` instead of figures.
+
+    Rows are compared with the LangChain baseline when it ran: ``vs_langchain`` holds the speed
+    ratios (above 1 is faster) and ``agreement_with_langchain`` the rank agreement on the throughput calls.
+    """
+    passages = sum(len(request.ids) for request in workload.throughput)
+    summaries = []
+    for spec in specs:
+        result = results[spec.key]
+        summary: dict[str, Any] = {"row": spec.key, "label": spec.label, "kind": spec.kind}
+        if "error" in result:
+            summaries.append({**summary, "error": result["error"]})
+            continue
+        seconds = sum(result["throughput_ms"]) / 1000
+        summary.update(
+            setup_seconds=result["setup_seconds"],
+            latency_ms=latency_summary(result["latency_ms"]),
+            throughput={
+                "passages": passages,
+                "seconds": seconds,
+                "passages_per_second": passages / seconds if seconds else float("nan"),
+                "ms_per_query": latency_summary(result["throughput_ms"]),
+            },
+            peak_rss_mib=None if result["peak_rss_bytes"] is None else result["peak_rss_bytes"] / 2**20,
+        )
+        summaries.append(summary)
+    reference = next((s for s in summaries if s["row"] == BASELINE_KEY and "error" not in s), None)
+    if reference is not None:
+        for summary in summaries:
+            if "error" in summary:
+                continue
+            summary["vs_langchain"] = {
+                "throughput": summary["throughput"]["passages_per_second"]
+                / reference["throughput"]["passages_per_second"],
+                "latency_p50": reference["latency_ms"]["p50"] / summary["latency_ms"]["p50"],
+            }
+            summary["agreement_with_langchain"] = rank_agreement(
+                results[BASELINE_KEY]["rankings"], results[summary["row"]]["rankings"]
+            )
+    return summaries
+
+
+def bench_header(report: dict[str, Any]) -> str:
+    """The lines above the table: model and limits, machine, workloads and how memory is measured."""
+    config, machine, load = report["row_config"], report["machine"], report["workload"]
+    cpu = machine["cpu"]
+    return "\n".join(
+        [
+            f"crossrank bench: {config['model']} | max length {config['max_length']} tokens | batch size "
+            f"{report['settings']['batch_size']} | device {config['device']} | "
+            f"torch threads {machine['torch_threads']}",
+            f"CPU: {cpu['model']} ({cpu['logical_cores']} logical cores) | {flags_text(cpu['flags'])}",
+            f"Inputs: BM25 top passages from {report['settings']['data_dir']}; latency = 1 query x "
+            f"{load['latency']['passages']} passages, {load['latency']['repeats']} timed calls; throughput = "
+            f"{load['throughput']['queries']} queries x {load['throughput']['passages_per_query']} passages; "
+            f"{load['warmup_calls']} untimed warm-up call(s) per row",
+            "Each row runs in its own fresh process; peak RSS is that process's peak. Agreement: with the "
+            "LangChain baseline's rankings on the throughput queries.",
+        ]
+    )
+
+
+def bench_table(summaries: Sequence[dict[str, Any]], workload: dict[str, Any]) -> str:
+    """The rows as a table: latency on the repeated call, throughput on the many calls, memory, agreement.
+
+    ``workload`` is the report's description of the workload.
+    """
+    latency = f"1x{workload['latency']['passages']}"
+    many = f"{workload['throughput']['queries']}x{workload['throughput']['passages_per_query']}"
+    headers = [
+        "row",
+        f"{latency} p50 ms",
+        f"{latency} p95 ms",
+        f"{many} passages/s",
+        f"{many} p50 ms/query",
+        f"{many} p95 ms/query",
+        f"x LangChain ({latency} p50)",
+        "x LangChain (passages/s)",
+        "peak RSS MiB",
+        "Kendall tau",
+        "top-10 overlap",
+    ]
+    rows = []
+    for s in summaries:
+        if "error" in s:
+            last_line = (s["error"].strip().splitlines() or ["no message"])[-1]
+            rows.append([s["label"], f"failed: {last_line[:60]}", *["-"] * (len(headers) - 2)])
+            continue
+        agreement = s.get("agreement_with_langchain", {})
+        rows.append(
+            [
+                s["label"],
+                number(s["latency_ms"]["p50"], 1),
+                number(s["latency_ms"]["p95"], 1),
+                number(s["throughput"]["passages_per_second"], 1),
+                number(s["throughput"]["ms_per_query"]["p50"], 1),
+                number(s["throughput"]["ms_per_query"]["p95"], 1),
+                number(s.get("vs_langchain", {}).get("latency_p50"), 2),
+                number(s.get("vs_langchain", {}).get("throughput"), 2),
+                number(s["peak_rss_mib"], 0),
+                number(agreement.get("kendall_tau"), 3),
+                number(agreement.get(f"top{TOP_K_OVERLAP}_overlap"), 3),
+            ]
+        )
+    return format_table(headers, rows)

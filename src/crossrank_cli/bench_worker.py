@@ -1,0 +1,74 @@
+"""One ``crossrank bench`` row, run in a fresh process so its peak memory is its own.
+
+``python -m crossrank_cli.bench_worker JOB.json RESULT.json``: JOB names the row, its
+:class:`~crossrank_cli.bench_rows.RowConfig` and the workload file; RESULT receives the timings,
+the rankings of the throughput calls and the process's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .bench_rows import RowConfig, bench_rows
+from .bench_workload import Request, Workload
+from .rerank_paths import RerankPath
+
+
+def _timed(path: RerankPath, request: Request) -> tuple[float, list[str]]:
+    """Milliseconds of one reranking call (inputs prepared beforehand) and its ranking."""
+    prepared = path.prepare(request.query, request.ids, request.texts)
+    started = time.perf_counter()
+    ranking = path.rerank(request.query, prepared)
+    return 1000 * (time.perf_counter() - started), ranking
+
+
+def peak_rss_bytes() -> int | None:
+    """This process's peak resident set size so far (``None`` where the OS does not report it)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def run_row(row_key: str, config: RowConfig, workload: Workload) -> dict[str, Any]:
+    """Build the row, warm it up (untimed), then time the latency and throughput calls."""
+    spec = {row.key: row for row in bench_rows()}[row_key]
+    started = time.perf_counter()
+    path = spec.build(config)
+    for request in workload.warmup:
+        path.rerank(request.query, path.prepare(request.query, request.ids, request.texts))
+    setup_seconds = time.perf_counter() - started
+    latency_ms = [_timed(path, workload.latency)[0] for _ in range(workload.repeats)]
+    throughput_ms: list[float] = []
+    rankings: list[list[str]] = []
+    for request in workload.throughput:
+        elapsed, ranking = _timed(path, request)
+        throughput_ms.append(elapsed)
+        rankings.append(ranking)
+    return {
+        "row": row_key,
+        "setup_seconds": setup_seconds,
+        "latency_ms": latency_ms,
+        "throughput_ms": throughput_ms,
+        "rankings": rankings,
+        "peak_rss_bytes": peak_rss_bytes(),
+    }
+
+
+def main(argv: list[str]) -> None:
+    """Read the job, run the row, write the result."""
+    job_path, result_path = (Path(arg) for arg in argv)
+    job = json.loads(job_path.read_text(encoding="utf-8"))
+    workload = Workload.from_json(json.loads(Path(job["workload"]).read_text(encoding="utf-8")))
+    result = run_row(job["row"], RowConfig(**job["config"]), workload)
+    result_path.write_text(json.dumps(result), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,80 @@
+"""``crossrank eval``'s outputs: the table on stdout and the window plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .table import format_table, number
+
+METRIC_COLUMNS = (
+    ("ndcg@10", "nDCG@10"),
+    ("recall@10", "R@10"),
+    ("recall@100", "R@100"),
+    ("mrr@10", "MRR@10"),
+)
+
+
+def eval_table(report: dict[str, Any]) -> str:
+    """One row per first stage alone and per (first stage, path, window) after reranking."""
+    headers = [
+        "first stage",
+        "reranked via",
+        "window",
+        *(label for _, label in METRIC_COLUMNS),
+        "nDCG@10 lift",
+        "ms/query p50",
+        "ms/query p95",
+    ]
+    rows = []
+    for kind, stage in report["first_stages"].items():
+        rows.append([kind, "-", "-", *(number(stage["metrics"][m]) for m, _ in METRIC_COLUMNS), "-", "-", "-"])
+        for row in report["reranked"]:
+            if row["first_stage"] == kind:
+                rows.append(
+                    [
+                        kind,
+                        row["via"],
+                        str(row["rank_window_size"]),
+                        *(number(row["metrics"][m]) for m, _ in METRIC_COLUMNS),
+                        f"{row['lift']['ndcg@10']:+.3f}",
+                        number(row["ms_per_query"]["p50"], 1),
+                        number(row["ms_per_query"]["p95"], 1),
+                    ]
+                )
+    dataset = report["dataset"]
+    settings = report["settings"]
+    title = (
+        f"{settings['data_dir']} ({settings['split']}): {dataset['queries']} queries, {dataset['documents']} "
+        f"documents, top {settings['k']} candidates; cross-encoder {settings['model']}"
+    )
+    return title + "\n" + format_table(headers, rows)
+
+
+def plot_windows(report: dict[str, Any], path: Path) -> None:
+    """Save a two-panel figure: nDCG@10 and mean ms per query against the rerank window size.
+
+    One colour per first stage (its score alone is the dotted line), one marker per reranking path.
+    """
+    from matplotlib.figure import Figure
+
+    markers = {"core": ("o", "-"), "langchain": ("s", "--"), "llamaindex": ("^", ":")}
+    figure = Figure(figsize=(10, 4), layout="constrained")
+    quality, latency = figure.subplots(1, 2)
+    for index, (kind, stage) in enumerate(report["first_stages"].items()):
+        colour = f"C{index}"
+        quality.axhline(stage["metrics"]["ndcg@10"], color=colour, linestyle=":", linewidth=1, label=f"{kind} alone")
+        rows = [r for r in report["reranked"] if r["first_stage"] == kind]
+        for via in dict.fromkeys(r["via"] for r in rows):
+            series = sorted((r for r in rows if r["via"] == via), key=lambda r: r["rank_window_size"])
+            windows = [r["rank_window_size"] for r in series]
+            marker, style = markers.get(via, ("o", "-"))
+            look = {"color": colour, "marker": marker, "linestyle": style, "label": f"{kind} + rerank via {via}"}
+            quality.plot(windows, [r["metrics"]["ndcg@10"] for r in series], **look)
+            latency.plot(windows, [r["ms_per_query"]["mean"] for r in series], **look)
+    quality.set(xlabel="rank window size (candidates reranked)", ylabel="nDCG@10", title="Quality")
+    latency.set(xlabel="rank window size (candidates reranked)", ylabel="ms per query (mean)", title="Rerank time")
+    quality.legend(fontsize="small")
+    latency.legend(fontsize="small")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)

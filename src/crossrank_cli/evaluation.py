@@ -1,0 +1,181 @@
+"""``crossrank eval``'s work: first stages over a BEIR folder, reranking by the chosen paths, ranx metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from crossrank_eval import (
+    BeirDataset,
+    Bm25Retriever,
+    DenseRetriever,
+    EmbeddingCache,
+    evaluate_runs,
+    load_beir,
+)
+from crossrank_eval.metrics import ranking_to_run
+from rerank_core import get_scorer
+
+from .rerank_paths import RerankPath, via_path
+from .stats import latency_summary
+from .system_info import environment
+
+FIRST_STAGES: tuple[str, ...] = ("bm25", "dense")
+
+Candidates = dict[str, list[str]]
+"""query id -> candidate doc ids, best first."""
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """What ``crossrank eval`` runs."""
+
+    data_dir: Path
+    split: str
+    first_stages: tuple[str, ...]
+    k: int
+    model: str
+    embed_model: str
+    vias: tuple[str, ...]
+    rank_window_sizes: tuple[int, ...]
+    """Candidates reranked per query; the rest keep their first-stage order below them."""
+    max_queries: int | None = None
+    batch_size: int = 32
+    device: str | None = None
+    progress: bool = True
+
+
+def load_dataset(settings: EvalSettings) -> BeirDataset:
+    """The BEIR folder's split, cut to ``max_queries`` if set."""
+    dataset = load_beir(settings.data_dir, settings.split)
+    return dataset if settings.max_queries is None else dataset.first_queries(settings.max_queries)
+
+
+def first_stage(kind: str, dataset: BeirDataset, settings: EvalSettings) -> tuple[Candidates, dict[str, Any]]:
+    """Run one first stage for every query: the candidates and a description (timings, cache use)."""
+    doc_ids = list(dataset.corpus)
+    texts = [dataset.doc_text(d) for d in doc_ids]
+    started = time.perf_counter()
+    info: dict[str, Any] = {}
+    retriever: Bm25Retriever | DenseRetriever
+    if kind == "bm25":
+        retriever = Bm25Retriever(doc_ids, texts)
+    elif kind == "dense":
+        cache = EmbeddingCache()
+        retriever = DenseRetriever(settings.embed_model, doc_ids, texts, cache=cache, show_progress=settings.progress)
+        info["embedding_cache"] = "hit" if retriever.cache_hit else "miss"
+        info["embedding_cache_dir"] = str(cache.root)
+        info["embed_model"] = settings.embed_model
+    else:
+        raise ValueError(f"Unknown first stage {kind!r}; choose one of {', '.join(FIRST_STAGES)}.")
+    built = time.perf_counter()
+    query_ids = list(dataset.queries)
+    hits = retriever.search([dataset.queries[q] for q in query_ids], settings.k)
+    searched = time.perf_counter()
+    info["index_seconds"] = built - started
+    info["search_ms_per_query"] = 1000 * (searched - built) / max(len(query_ids), 1)
+    return {q: [doc for doc, _ in row] for q, row in zip(query_ids, hits, strict=True)}, info
+
+
+def rerank_candidates(
+    path: RerankPath,
+    dataset: BeirDataset,
+    candidates: Candidates,
+    window: int,
+    *,
+    description: str,
+    progress: bool,
+) -> tuple[dict[str, list[str]], list[float]]:
+    """Rerank the first ``window`` candidates of each query; the rankings and the time per query (ms).
+
+    Candidates beyond the window, and any the path did not return, follow in first-stage order.
+    """
+    rankings: dict[str, list[str]] = {}
+    times: list[float] = []
+    for query_id in tqdm(candidates, desc=description, unit="query", disable=not progress):
+        query, doc_ids = dataset.queries[query_id], candidates[query_id]
+        head = doc_ids[:window]
+        prepared = path.prepare(query, head, [dataset.doc_text(d) for d in head])
+        started = time.perf_counter()
+        reranked = path.rerank(query, prepared)
+        times.append(1000 * (time.perf_counter() - started))
+        returned = set(reranked)
+        rankings[query_id] = reranked + [d for d in doc_ids if d not in returned]
+    return rankings, times
+
+
+def warm_up(path: RerankPath, dataset: BeirDataset, candidates: Candidates) -> None:
+    """One untimed call on the first query's top candidates, so loading the model is not timed."""
+    for query_id, doc_ids in candidates.items():
+        if doc_ids:
+            head = doc_ids[:8]
+            query = dataset.queries[query_id]
+            path.rerank(query, path.prepare(query, head, [dataset.doc_text(d) for d in head]))
+            return
+
+
+def run_eval(settings: EvalSettings) -> dict[str, Any]:
+    """Evaluate every (first stage, path, window) combination; the report as a JSON-ready dict."""
+    dataset = load_dataset(settings)
+    # Load the cross-encoder before the first stages, so a wrong --model fails in seconds; every path
+    # (the adapters included) shares this process-wide instance.
+    get_scorer(settings.model, device=settings.device, batch_size=settings.batch_size).load()
+    windows = sorted(set(settings.rank_window_sizes)) or [settings.k]
+    first_stages: dict[str, Any] = {}
+    reranked: list[dict[str, Any]] = []
+    for kind in settings.first_stages:
+        candidates, info = first_stage(kind, dataset, settings)
+        base = evaluate_runs(dataset.qrels, {q: ranking_to_run(docs) for q, docs in candidates.items()})
+        first_stages[kind] = {"metrics": base, **info}
+        for via in settings.vias:
+            path = via_path(via, settings.model, device=settings.device, batch_size=settings.batch_size)
+            warm_up(path, dataset, candidates)
+            for window in windows:
+                rankings, times = rerank_candidates(
+                    path,
+                    dataset,
+                    candidates,
+                    window,
+                    description=f"Reranking {kind} via {via}, window {window}",
+                    progress=settings.progress,
+                )
+                metrics = evaluate_runs(dataset.qrels, {q: ranking_to_run(docs) for q, docs in rankings.items()})
+                reranked.append(
+                    {
+                        "first_stage": kind,
+                        "via": via,
+                        "rank_window_size": window,
+                        "metrics": metrics,
+                        "lift": {name: metrics[name] - base[name] for name in metrics},
+                        "ms_per_query": latency_summary(times),
+                    }
+                )
+    return {
+        "command": "eval",
+        "settings": _settings_json(settings, windows),
+        "dataset": {
+            "queries": len(dataset.queries),
+            "documents": len(dataset.corpus),
+            "judgements": sum(len(judged) for judged in dataset.qrels.values()),
+        },
+        "first_stages": first_stages,
+        "reranked": reranked,
+        "environment": environment(),
+    }
+
+
+def _settings_json(settings: EvalSettings, windows: Sequence[int]) -> dict[str, Any]:
+    values = asdict(settings)
+    values.update(
+        data_dir=str(settings.data_dir),
+        first_stages=list(settings.first_stages),
+        vias=list(settings.vias),
+        rank_window_sizes=list(windows),
+    )
+    del values["progress"]
+    return values

@@ -1,0 +1,26 @@
+"""Reranking through LlamaIndex: a node postprocessor on ``NodeWithScore`` lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
+from llama_index.core.schema import NodeWithScore, TextNode
+
+
+class LlamaIndexPath:
+    """``postprocessor.postprocess_nodes(nodes, query_str=query)`` on fresh nodes per call."""
+
+    def __init__(self, postprocessor: BaseNodePostprocessor) -> None:
+        self.postprocessor = postprocessor
+
+    def prepare(self, query: str, doc_ids: Sequence[str], texts: Sequence[str]) -> list[NodeWithScore]:
+        """New nodes (some postprocessors write scores into the nodes they are given)."""
+        return [
+            NodeWithScore(node=TextNode(id_=doc_id, text=text), score=None)
+            for doc_id, text in zip(doc_ids, texts, strict=True)
+        ]
+
+    def rerank(self, query: str, prepared: list[NodeWithScore]) -> list[str]:
+        """Run the postprocessor."""
+        return [item.node.node_id for item in self.postprocessor.postprocess_nodes(prepared, query_str=query)]

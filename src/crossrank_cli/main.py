@@ -1,0 +1,23 @@
+"""The ``crossrank`` command: ``crossrank eval`` and ``crossrank bench``."""
+
+from __future__ import annotations
+
+import typer
+
+from .bench import bench_command
+from .eval_cmd import eval_command
+
+app = typer.Typer(
+    name="crossrank",
+    help="Measure cross-encoder reranking: retrieval quality (eval), speed against the usual tools (bench).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("eval")(eval_command)
+app.command("bench")(bench_command)
+
+
+def main() -> None:
+    """Entry point of the ``crossrank`` console script."""
+    app()

@@ -1,0 +1,94 @@
+"""An on-disk cache of corpus embeddings, keyed by the embedding model and the corpus content."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+CACHE_DIR_ENV = "CROSSRANK_CACHE_DIR"
+"""Environment variable that moves the cache folder (default: the user cache folder for crossrank)."""
+
+_FORMAT = "crossrank-embeddings-v1"
+
+
+def default_cache_dir() -> Path:
+    """``$CROSSRANK_CACHE_DIR`` if set, else the platform's user cache folder for crossrank."""
+    value = os.environ.get(CACHE_DIR_ENV)
+    if value:
+        return Path(value).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("crossrank", appauthor=False))
+
+
+class EmbeddingCache:
+    """Corpus embeddings stored as ``.npy`` files under ``root/embeddings``.
+
+    The key hashes the model (its id, or for a local folder its absolute path and the names, sizes and
+    modification times of its files, so a retrained model does not reuse old vectors) and every
+    document id and text in order. A corrupt or mismatched file is ignored and rewritten.
+    """
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_cache_dir()
+
+    def path_for(self, model_name_or_path: str, doc_ids: Sequence[str], texts: Sequence[str]) -> Path:
+        """The file that holds (or will hold) these documents' embeddings under this model."""
+        digest = hashlib.sha256(_FORMAT.encode())
+        for part in (*_model_fingerprint(model_name_or_path), "\x00corpus"):
+            digest.update(_framed(part))
+        for doc_id, text in zip(doc_ids, texts, strict=True):
+            digest.update(_framed(doc_id))
+            digest.update(_framed(text))
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(model_name_or_path.rstrip("/\\")).name or "model")[:60]
+        return self.root / "embeddings" / f"{slug}-{digest.hexdigest()[:32]}.npy"
+
+    def load(self, path: Path, rows: int) -> np.ndarray | None:
+        """The cached float32 matrix with ``rows`` rows, or ``None`` when absent or unusable."""
+        if not path.is_file():
+            return None
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            logger.warning("Ignoring unreadable embedding cache %s (%s); re-encoding.", path, exc)
+            return None
+        if array.ndim != 2 or array.shape[0] != rows or array.dtype != np.float32:
+            logger.warning("Ignoring embedding cache %s: shape %s does not fit %d documents.", path, array.shape, rows)
+            return None
+        return array
+
+    def save(self, path: Path, embeddings: np.ndarray) -> None:
+        """Write ``embeddings`` atomically (a reader never sees a half-written file)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+            np.save(handle, np.ascontiguousarray(embeddings, dtype=np.float32), allow_pickle=False)
+        os.replace(handle.name, path)
+        logger.info("Cached %d embeddings in %s", embeddings.shape[0], path)
+
+
+def _framed(value: str) -> bytes:
+    """Length-prefixed bytes, so concatenated fields cannot collide."""
+    data = value.encode("utf-8")
+    return len(data).to_bytes(8, "little") + data
+
+
+def _model_fingerprint(model_name_or_path: str) -> list[str]:
+    """A hub id as given; a local folder as its absolute path plus each file's name, size and mtime."""
+    folder = Path(model_name_or_path).expanduser()
+    if not folder.is_dir():
+        return [model_name_or_path]
+    folder = folder.resolve()
+    parts = [str(folder)]
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        stat = file.stat()
+        parts.append(f"{file.relative_to(folder).as_posix()}:{stat.st_size}:{stat.st_mtime_ns}")
+    return parts
