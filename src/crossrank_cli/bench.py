@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from rerank_core import ModelNotFoundError, RerankError
+from rerank_core.limits import own_max_length
 
 from .bench_report import bench_header, bench_table, summarise
 from .bench_rows import BATCH_SIZE, RowConfig, RowSpec, bench_rows
@@ -47,8 +48,7 @@ class BenchSettings:
 def model_max_length(model: str) -> int:
     """The model's own token limit, read as crossrank's engine reads it.
 
-    The tokenizer's ``model_max_length`` capped by the position embeddings; 512 when neither gives a
-    usable value.
+    See :func:`rerank_core.limits.own_max_length`.
     """
     from transformers import AutoConfig, AutoTokenizer
 
@@ -57,12 +57,7 @@ def model_max_length(model: str) -> int:
         config = AutoConfig.from_pretrained(model)
     except (OSError, ValueError) as exc:
         raise ModelNotFoundError(model, exc) from exc
-    limits = [
-        value
-        for value in (tokenizer.model_max_length, getattr(config, "max_position_embeddings", None))
-        if isinstance(value, int) and 0 < value < 100_000
-    ]
-    return min(limits) if limits else 512
+    return own_max_length(tokenizer.model_max_length, getattr(config, "max_position_embeddings", None))
 
 
 def run_worker(spec: RowSpec, config: RowConfig, workload_path: Path, folder: Path) -> dict[str, Any]:

@@ -70,8 +70,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
     )
     keep_retrieval_score: bool = Field(
         default=False,
-        description="Copy each returned node and keep its first-stage score in "
-        f"metadata[{RETRIEVAL_SCORE_KEY!r}].",
+        description=f"Copy each returned node and keep its first-stage score in metadata[{RETRIEVAL_SCORE_KEY!r}].",
     )
     metadata_mode: MetadataMode = Field(
         default=MetadataMode.EMBED, description="Which metadata goes into the text the cross-encoder reads."
@@ -112,12 +111,13 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                     f"{', '.join(sorted(given))} cannot be set when model is a CrossEncoderScorer; "
                     "configure the scorer itself, or pass its model id or path as model instead."
                 )
+            options = scorer.options
             model, device, trust_remote_code = (
                 scorer.model_name_or_path,
-                scorer.device,
-                scorer.trust_remote_code,
+                options.pop("device"),
+                options.pop("trust_remote_code"),
             )
-            kwargs.update(_options_of(scorer))
+            kwargs.update(options)
         elif not isinstance(model, str):
             raise TypeError(
                 "model must be a Hugging Face model id, a local folder path or a "
@@ -157,15 +157,12 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
             query_bundle = QueryBundle(query_str=query_bundle)
         _check_inputs(nodes, query_bundle)
         top_n = len(nodes) if self.top_n is None else self.top_n
-        dispatcher.event(
-            ReRankStartEvent(query=query_bundle, nodes=nodes, top_n=top_n, model_name=self.model)
-        )
+        dispatcher.event(ReRankStartEvent(query=query_bundle, nodes=nodes, top_n=top_n, model_name=self.model))
         reranked: list[NodeWithScore] = []
         try:
             if query_bundle is None:
                 raise ValueError(
-                    "Missing query bundle: call postprocess_nodes(nodes, query_str=...) "
-                    "or pass query_bundle=."
+                    "Missing query bundle: call postprocess_nodes(nodes, query_str=...) or pass query_bundle=."
                 )
             if len(nodes) == 0:
                 return reranked
@@ -200,18 +197,6 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         copy = item.node.model_copy(deep=True)
         copy.metadata = {**copy.metadata, RETRIEVAL_SCORE_KEY: retrieval_score}
         return copy
-
-
-def _options_of(scorer: CrossEncoderScorer) -> dict[str, Any]:
-    """The scorer options of a ready scorer, so the postprocessor's fields describe it truthfully."""
-    return {
-        "backend": scorer.backend_name,
-        "batch_size": scorer.batch_size,
-        "max_length": scorer.max_length,
-        "activation": scorer.activation,
-        "long_documents": scorer.long_documents,
-        "model_kwargs": dict(scorer.model_kwargs),
-    }
 
 
 def _check_inputs(nodes: object, query_bundle: object) -> None:

@@ -32,17 +32,7 @@ def get_scorer(model_name_or_path: str = DEFAULT_MODEL, **options: Any) -> Cross
     those of :class:`CrossEncoderScorer`. The model itself loads on first use.
     """
     candidate = CrossEncoderScorer(model_name_or_path, **options)
-    key = (
-        candidate.model_name_or_path,
-        candidate.backend_name,
-        candidate.device,
-        candidate.batch_size,
-        candidate.max_length,
-        candidate.activation,
-        candidate.long_documents,
-        candidate.trust_remote_code,
-        _freeze(candidate.model_kwargs),
-    )
+    key = (candidate.model_name_or_path, _freeze(candidate.options))
     with _lock:
         return _scorers.setdefault(key, candidate)
 

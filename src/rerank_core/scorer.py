@@ -91,6 +91,20 @@ class CrossEncoderScorer:
         )
 
     @property
+    def options(self) -> dict[str, Any]:
+        """The constructor options besides the model, as passed (``device=None`` stays ``None``)."""
+        return {
+            "backend": self.backend_name,
+            "device": self.device,
+            "batch_size": self.batch_size,
+            "max_length": self.max_length,
+            "activation": self.activation,
+            "long_documents": self.long_documents,
+            "trust_remote_code": self.trust_remote_code,
+            "model_kwargs": dict(self.model_kwargs),
+        }
+
+    @property
     def loaded(self) -> bool:
         """Whether the model has been loaded."""
         return self._model is not None

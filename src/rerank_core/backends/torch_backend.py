@@ -12,11 +12,9 @@ from sentence_transformers import CrossEncoder
 from tokenizers import Tokenizer
 
 from ..errors import DeviceUnavailableError, ModelLoadError, ModelNotFoundError
+from ..limits import own_max_length
 
 logger = logging.getLogger(__name__)
-
-# Checkpoints whose tokenizer claims no limit (a huge model_max_length) fall back to this.
-_FALLBACK_MAX_LENGTH = 512
 
 
 def resolve_device(device: str | None) -> str:
@@ -46,7 +44,9 @@ class TorchBackend:
                 "The checkpoint has no fast tokenizer (tokenizer.json); crossrank needs one to build pairs."
             )
         self.tokenizer = backend_tokenizer
-        self.max_length = max_length or _own_limit(hf_tokenizer, self.model.config)
+        self.max_length = max_length or own_max_length(
+            getattr(hf_tokenizer, "model_max_length", None), getattr(self.model.config, "max_position_embeddings", None)
+        )
         self.pad_token_id = _pad_token_id(hf_tokenizer)
         self.input_names = tuple(hf_tokenizer.model_input_names)
         self.device = str(cross_encoder.device)
@@ -85,16 +85,6 @@ def load_torch_backend(
     backend = TorchBackend(cross_encoder, max_length)
     logger.info("Loaded %s on %s (torch, max_length=%d)", model_name_or_path, backend.device, backend.max_length)
     return backend
-
-
-def _own_limit(hf_tokenizer: Any, config: Any) -> int:
-    """The model's own token limit: the tokenizer's, capped by the position embeddings."""
-    candidates = [
-        value
-        for value in (getattr(hf_tokenizer, "model_max_length", None), getattr(config, "max_position_embeddings", None))
-        if isinstance(value, int) and 0 < value < 100_000
-    ]
-    return min(candidates) if candidates else _FALLBACK_MAX_LENGTH
 
 
 def _pad_token_id(hf_tokenizer: Any) -> int:
