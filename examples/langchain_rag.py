@@ -2,9 +2,9 @@
 
 Run: ``python examples/langchain_rag.py [--question "..."]`` (``scripts/demo`` sets up the environment).
 
-The corpus is SciFact from ``CROSSRANK_SCIFACT`` (else ``../shared/data/scifact`` beside the project):
-the first judged test claim's relevant abstracts plus a few hundred others, so indexing stays quick.
-Without SciFact, a small corpus written below is used. Models come from ``CROSSRANK_EMBED_MODEL``
+The corpus is SciFact from the BEIR folder in ``CROSSRANK_SCIFACT``: the first judged test claim's
+relevant abstracts plus a few hundred others, so indexing stays quick. Without it, the small corpus
+of ``sample_corpus.py`` is used. Models come from ``CROSSRANK_EMBED_MODEL``
 (default ``sentence-transformers/all-MiniLM-L6-v2``) and ``CROSSRANK_MODEL`` (default the library's
 cross-encoder). The reranked passages are printed with their scores, then handed to a chat model in
 an LCEL chain: the model named by ``CROSSRANK_CHAT_MODEL`` (for ``init_chat_model``, for example

@@ -5,11 +5,11 @@ Run: ``python examples/llamaindex_rag.py [--question "..."] [--persist-dir DIR]`
 Same corpus, question and settings as ``examples/langchain_rag.py``, so both print the same
 reranked context:
 
-- Corpus: BEIR SciFact from ``CROSSRANK_SCIFACT``, else ``../shared/data/scifact`` beside the
-  project, when present. Sub-corpus: the abstracts judged relevant to the first query of
-  ``qrels/test.tsv`` plus 200 other abstracts drawn with seed 0. Each document
+- Corpus: BEIR SciFact from the folder in ``CROSSRANK_SCIFACT``, when set. Sub-corpus: the
+  abstracts judged relevant to the first query of ``qrels/test.tsv`` plus 200 other abstracts
+  drawn with seed 0. Each document
   is ``title + " " + text`` with its BEIR id as id, indexed whole (no chunking).
-  Without SciFact: the small built-in corpus below.
+  Without SciFact: the small corpus of ``sample_corpus.py``.
 - Question: the text of the first query in ``qrels/test.tsv`` (built-in corpus: the one below).
 - First stage: FAISS, cosine similarity over normalised ``CROSSRANK_EMBED_MODEL`` embeddings
   (default ``sentence-transformers/all-MiniLM-L6-v2``), top 20.

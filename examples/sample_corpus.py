@@ -1,6 +1,7 @@
 """The corpus every example uses: SciFact when it is available, else a small built-in corpus.
 
-SciFact comes from ``CROSSRANK_SCIFACT`` or ``../shared/data/scifact`` beside the project.
+SciFact comes from the BEIR folder named by ``CROSSRANK_SCIFACT`` (``scripts/demo`` sets it when the
+models and data are available locally).
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ import os
 from pathlib import Path
 
 from crossrank_eval import BeirDataset, load_beir
-
-DEFAULT_SCIFACT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scifact"
 
 SMALL_CORPUS = {
     "d1": (
@@ -38,8 +37,8 @@ def sample_dataset(queries: int, others: int) -> tuple[BeirDataset, str]:
 
     Returns the dataset and a label for it.
     """
-    scifact = Path(os.environ.get("CROSSRANK_SCIFACT") or DEFAULT_SCIFACT)
-    if scifact.is_dir():
+    scifact = os.environ.get("CROSSRANK_SCIFACT")
+    if scifact and Path(scifact).is_dir():
         data = load_beir(scifact, "test").first_queries(queries).sub_corpus(others, seed=0)
         return data, f"SciFact sub-corpus ({len(data.corpus)} abstracts, {len(data.queries)} judged claims)"
     corpus = {d: {"title": title, "text": text} for d, (title, text) in SMALL_CORPUS.items()}

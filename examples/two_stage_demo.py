@@ -3,7 +3,7 @@
 Run it with ``scripts/demo`` (it sets up everything). Models come from ``CROSSRANK_EMBED_MODEL`` and
 ``CROSSRANK_MODEL`` (the hub defaults otherwise); the corpus is SciFact from ``CROSSRANK_SCIFACT``
 (its first 50 judged test claims over their relevant abstracts plus 1,000 others) or, without it,
-a small corpus written below. Prints, for a few claims, the first-stage top 5 and the reranked
+the small corpus of ``sample_corpus.py``. Prints, for a few claims, the first-stage top 5 and the reranked
 top 5 with scores, then nDCG@10 before and after reranking over every judged query.
 """
 
