@@ -14,13 +14,14 @@ from typing import Annotated, Any
 import typer
 
 from rerank_core import ModelNotFoundError, RerankError
+from rerank_core.cpu import cpu_info
 from rerank_core.limits import own_max_length
 
 from .bench_report import bench_header, bench_table, summarise
 from .bench_rows import BATCH_SIZE, RowConfig, RowSpec, bench_rows
 from .bench_workload import Workload, build_workload
 from .defaults import MODEL_ENV, default_model
-from .system_info import cpu_info, environment
+from .system_info import environment
 
 FULL = {"queries": 200, "passages": 100, "repeats": 20, "warmup": 3}
 """The standard run: 1 query x 100 passages (latency) and 200 queries x 100 passages (throughput)."""

@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from rerank_core.cpu import flags_text
+
 from .bench_rows import BASELINE_KEY, RowSpec
 from .bench_workload import Workload
 from .stats import latency_summary
-from .system_info import flags_text
 from .table import format_table, number
 
 TOP_K_OVERLAP = 10

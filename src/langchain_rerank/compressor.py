@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -17,9 +18,10 @@ from rerank_core import (
     CrossEncoderScorer,
     InvalidArgumentError,
     InvalidTextError,
+    Ranked,
     ScorerOptions,
 )
-from rerank_core.ranking import ScoreFn, rank_texts
+from rerank_core.ranking import AsyncScoreFn, ScoreFn, arank_texts, rank_texts
 from rerank_core.validation import check_min_score, check_top_n, check_window
 
 _SCORER_OPTIONS = frozenset(ScorerOptions.model_fields)
@@ -37,7 +39,7 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
     Results are new ``Document`` objects, best first (ties keep input order), with every field of the
     input (``id``, ``metadata``) and the score in ``metadata[score_key]``; the input documents and list
     are never modified. An empty input returns ``[]`` without loading a model.
-    ``acompress_documents`` scores in a worker thread, so it never blocks the event loop.
+    ``acompress_documents`` never blocks the event loop; concurrent calls share model batches.
 
     Serialisable with ``langchain_core.load.dumpd`` when ``model`` is an id or path; load it back with
     ``langchain_core.load.load(data, allowed_objects=[CrossEncoderReranker],
@@ -128,15 +130,29 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
             InvalidQueryError: ``query`` is empty or not a string.
             InvalidTextError: an item of ``documents`` is not a ``Document``.
         """
-        texts = _page_contents(documents)
-        ranked = rank_texts(
-            self._score_fn(),
-            query,
-            texts,
-            top_n=self.top_n,
-            min_score=self.min_score,
-            rank_window_size=self.rank_window_size,
-        )
+        ranked = rank_texts(self._score_fn(), query, _page_contents(documents), **self._ranking())
+        return self._results(documents, ranked)
+
+    async def acompress_documents(
+        self,
+        documents: Sequence[Document],
+        query: str,
+        callbacks: Callbacks | None = None,
+    ) -> Sequence[Document]:
+        """:meth:`compress_documents` for asyncio, with the same results.
+
+        With a crossrank model (an id, a path or a scorer), concurrent calls on one event loop are
+        micro-batched into shared model batches (see :meth:`rerank_core.CrossEncoderScorer.ascore`);
+        a LangChain ``BaseCrossEncoder`` is scored in a worker thread. The event loop never blocks.
+        """
+        ranked = await arank_texts(self._ascore_fn(), query, _page_contents(documents), **self._ranking())
+        return self._results(documents, ranked)
+
+    def _ranking(self) -> dict[str, Any]:
+        return {"top_n": self.top_n, "min_score": self.min_score, "rank_window_size": self.rank_window_size}
+
+    def _results(self, documents: Sequence[Document], ranked: list[Ranked]) -> list[Document]:
+        """New documents, best first, each a copy of its input with the score in its metadata."""
         return [
             documents[hit.index].model_copy(
                 update={"metadata": {**documents[hit.index].metadata, self.score_key: hit.score}}
@@ -144,16 +160,27 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
             for hit in ranked
         ]
 
+    def _scorer(self) -> CrossEncoderScorer | None:
+        """The crossrank scorer behind ``model`` (created lazily, not loaded), or ``None`` for a BaseCrossEncoder."""
+        if isinstance(self.model, str):
+            return self.shared_scorer(self.model)
+        return self.model if isinstance(self.model, CrossEncoderScorer) else None
+
     def _score_fn(self) -> ScoreFn:
-        """The scoring function for ``model`` (a crossrank scorer is created lazily, not loaded)."""
+        """The scoring function for ``model``."""
+        scorer = self._scorer()
+        if scorer is not None:
+            return scorer.score
         model = self.model
-        if isinstance(model, str):
-            return self.shared_scorer(model).score
-        if isinstance(model, CrossEncoderScorer):
-            return model.score
-        return lambda query, texts: np.asarray(
-            list(model.score([(query, text) for text in texts])), dtype=float
-        )
+        return lambda query, texts: np.asarray(list(model.score([(query, text) for text in texts])), dtype=float)
+
+    def _ascore_fn(self) -> AsyncScoreFn:
+        """The async scoring function for ``model``: micro-batched for crossrank, a worker thread otherwise."""
+        scorer = self._scorer()
+        if scorer is not None:
+            return scorer.ascore
+        score = self._score_fn()
+        return lambda query, texts: asyncio.to_thread(score, query, texts)
 
 
 def _page_contents(documents: Sequence[Document]) -> list[str]:

@@ -96,9 +96,7 @@ class RerankRetriever(ContextualCompressionRetriever):
         **kwargs: Any,
     ) -> list[Document]:
         reranker = self._reranker(top_n)
-        docs = await self.base_retriever.ainvoke(
-            query, config={"callbacks": run_manager.get_child()}, **kwargs
-        )
+        docs = await self.base_retriever.ainvoke(query, config={"callbacks": run_manager.get_child()}, **kwargs)
         if not docs:
             return []
         return list(await reranker.acompress_documents(docs, query, callbacks=run_manager.get_child()))
@@ -239,9 +237,7 @@ def _first_stage(
 def _documents(source: object) -> list[Document]:
     """``source`` as a non-empty list of ``Document``; anything else is refused, naming the culprit."""
     if isinstance(source, (str, bytes, Document)) or not isinstance(source, Sequence):
-        raise InvalidTextError(
-            f"source must be documents, a vector store or a retriever, got {type(source).__name__}."
-        )
+        raise InvalidTextError(f"source must be documents, a vector store or a retriever, got {type(source).__name__}.")
     for i, doc in enumerate(source):
         if not isinstance(doc, Document):
             raise InvalidTextError(f"source[{i}] is a {type(doc).__name__}, not a Document.")

@@ -178,8 +178,7 @@ def resolve_embed_model(embed_model: BaseEmbedding | str | None) -> BaseEmbeddin
         return embed_model
     if embed_model is not None and not isinstance(embed_model, str):
         raise TypeError(
-            "embed_model must be a LlamaIndex BaseEmbedding or a model id/path, "
-            f"got {type(embed_model).__name__}."
+            f"embed_model must be a LlamaIndex BaseEmbedding or a model id/path, got {type(embed_model).__name__}."
         )
     try:
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
@@ -205,8 +204,7 @@ def _are_documents(nodes: object) -> bool:
     for i, node in enumerate(nodes):
         if not isinstance(node, BaseNode):
             raise TypeError(
-                f"nodes[{i}] is a {type(node).__name__}; "
-                "wrap texts as Document(text=...) or TextNode(text=...)."
+                f"nodes[{i}] is a {type(node).__name__}; wrap texts as Document(text=...) or TextNode(text=...)."
             )
     kinds = {isinstance(node, Document) for node in nodes}
     if len(kinds) > 1:

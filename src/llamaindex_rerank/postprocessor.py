@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
@@ -17,6 +18,7 @@ from rerank_core import (
     CrossEncoderScorer,
     InvalidArgumentError,
     InvalidTextError,
+    Ranked,
     ScorerOptions,
 )
 
@@ -153,9 +155,33 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         ``ReRankEndEvent`` on this module's dispatcher, and the ``RERANKING`` callback event around
         the scoring. Inputs of the wrong type are rejected before any event.
         """
-        if isinstance(query_bundle, str):
-            query_bundle = QueryBundle(query_str=query_bundle)
-        _check_inputs(nodes, query_bundle)
+        query_bundle = _query_bundle(nodes, query_bundle)
+        with self._reranking(nodes, query_bundle) as outcome:
+            if nodes:
+                hits = self.scorer.rank(query_bundle.query_str, self._texts(nodes), **self._ranking())
+                outcome.extend(self._results(nodes, hits))
+        return outcome
+
+    async def _apostprocess_nodes(
+        self,
+        nodes: list[NodeWithScore],
+        query_bundle: QueryBundle | None = None,
+    ) -> list[NodeWithScore]:
+        """:meth:`_postprocess_nodes` for asyncio, with the same results and events.
+
+        Concurrent calls on one event loop are micro-batched into shared model batches (see
+        :meth:`rerank_core.CrossEncoderScorer.ascore`); the event loop never blocks on the model.
+        """
+        query_bundle = _query_bundle(nodes, query_bundle)
+        with self._reranking(nodes, query_bundle) as outcome:
+            if nodes:
+                hits = await self.scorer.arank(query_bundle.query_str, self._texts(nodes), **self._ranking())
+                outcome.extend(self._results(nodes, hits))
+        return outcome
+
+    @contextmanager
+    def _reranking(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None) -> Iterator[list[NodeWithScore]]:
+        """Emit the rerank events around the body, which fills the list it is given with the results."""
         top_n = len(nodes) if self.top_n is None else self.top_n
         dispatcher.event(ReRankStartEvent(query=query_bundle, nodes=nodes, top_n=top_n, model_name=self.model))
         reranked: list[NodeWithScore] = []
@@ -164,8 +190,9 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                 raise ValueError(
                     "Missing query bundle: call postprocess_nodes(nodes, query_str=...) or pass query_bundle=."
                 )
-            if len(nodes) == 0:
-                return reranked
+            if not nodes:
+                yield reranked
+                return
             with self.callback_manager.event(
                 CBEventType.RERANKING,
                 payload={
@@ -175,18 +202,19 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                     EventPayload.TOP_K: top_n,
                 },
             ) as event:
-                reranked = self._rerank(nodes, query_bundle.query_str)
+                yield reranked
                 event.on_end(payload={EventPayload.NODES: reranked})
-            return reranked
         finally:
             dispatcher.event(ReRankEndEvent(nodes=reranked))
 
-    def _rerank(self, nodes: Sequence[NodeWithScore], query: str) -> list[NodeWithScore]:
-        """Score the nodes' text and build new ``NodeWithScore`` objects, best first."""
-        texts = [item.node.get_content(metadata_mode=self.metadata_mode) for item in nodes]
-        hits = self.scorer.rank(
-            query, texts, top_n=self.top_n, min_score=self.min_score, rank_window_size=self.rank_window_size
-        )
+    def _texts(self, nodes: Sequence[NodeWithScore]) -> list[str]:
+        return [item.node.get_content(metadata_mode=self.metadata_mode) for item in nodes]
+
+    def _ranking(self) -> dict[str, Any]:
+        return {"top_n": self.top_n, "min_score": self.min_score, "rank_window_size": self.rank_window_size}
+
+    def _results(self, nodes: Sequence[NodeWithScore], hits: list[Ranked]) -> list[NodeWithScore]:
+        """New ``NodeWithScore`` objects, best first."""
         return [NodeWithScore(node=self._output_node(nodes[hit.index]), score=hit.score) for hit in hits]
 
     def _output_node(self, item: NodeWithScore) -> Any:
@@ -199,8 +227,10 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         return copy
 
 
-def _check_inputs(nodes: object, query_bundle: object) -> None:
-    """Reject inputs a reranker cannot read, naming the offending item."""
+def _query_bundle(nodes: object, query_bundle: object) -> QueryBundle | None:
+    """The query as a ``QueryBundle`` (a string is wrapped), after rejecting inputs a reranker cannot read."""
+    if isinstance(query_bundle, str):
+        query_bundle = QueryBundle(query_str=query_bundle)
     if query_bundle is not None and not isinstance(query_bundle, QueryBundle):
         raise TypeError(f"query_bundle must be a QueryBundle or a string, got {type(query_bundle).__name__}.")
     if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence):
@@ -211,3 +241,4 @@ def _check_inputs(nodes: object, query_bundle: object) -> None:
                 f"nodes[{i}] is a {type(item).__name__}, not a NodeWithScore; wrap nodes as "
                 "NodeWithScore(node=node, score=None)."
             )
+    return query_bundle

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .precision import Precision
 from .registry import get_scorer
 from .scorer import CrossEncoderScorer
 
@@ -13,10 +14,14 @@ from .scorer import CrossEncoderScorer
 class ScorerOptions(BaseModel):
     """The :class:`CrossEncoderScorer` options an adapter exposes when its model is an id or path."""
 
-    backend: Literal["torch"] = "torch"
-    """Inference backend."""
+    backend: Literal["torch", "onnx"] = "torch"
+    """Inference backend: sentence-transformers on PyTorch, or ONNX Runtime."""
     device: str | None = None
     """``None`` picks CUDA when available, else CPU."""
+    precision: Precision = "auto"
+    """``auto`` (the fastest that keeps the ranking on this machine), ``fp32``, ``bf16``, ``fp16`` or ``int8``."""
+    threads: int | None = Field(default=None, gt=0)
+    """ONNX Runtime intra-op threads (default: the machine's cores)."""
     batch_size: int = Field(default=32, gt=0)
     """Pairs per forward pass."""
     max_length: int | None = Field(default=None, gt=0)
@@ -29,6 +34,12 @@ class ScorerOptions(BaseModel):
     """Run code shipped with the checkpoint; off unless you trust its author."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Passed to the model's ``from_pretrained``."""
+    cache_size: int = Field(default=0, ge=0)
+    """Scores kept in an LRU cache keyed by (model, options, query, text hash); 0 is off."""
+    batch_wait_ms: float = Field(default=2.0, ge=0, le=1000)
+    """Async calls: how long a request waits for concurrent ones to share its model batches."""
+    max_batch_pairs: int = Field(default=1024, gt=0)
+    """Async calls: the most pairs scored in one shared group."""
 
     def shared_scorer(self, model_name_or_path: str) -> CrossEncoderScorer:
         """The process-wide scorer for this model with these options (loaded on first use)."""

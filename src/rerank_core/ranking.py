@@ -7,7 +7,7 @@ first N inputs (the rest are dropped, never scored); ``min_score`` drops results
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import numpy as np
 
@@ -16,6 +16,8 @@ from .validation import check_min_score, check_query, check_texts, check_top_n, 
 
 ScoreFn = Callable[[str, Sequence[str]], np.ndarray]
 """Scores ``(query, texts)`` and returns one float per text, in input order."""
+AsyncScoreFn = Callable[[str, Sequence[str]], Awaitable[np.ndarray]]
+"""The async form of :data:`ScoreFn`."""
 
 
 def select(scores: np.ndarray, *, top_n: int | None = None, min_score: float | None = None) -> list[Ranked]:
@@ -44,15 +46,43 @@ def rank_texts(
     Arguments are validated before anything is scored; an empty ``texts`` returns ``[]``
     without calling ``score_fn``.
     """
+    candidates = _candidates(query, texts, top_n, min_score, rank_window_size)
+    if not candidates:
+        return []
+    return _ranked(score_fn(query, candidates), len(candidates), top_n, min_score)
+
+
+async def arank_texts(
+    ascore_fn: AsyncScoreFn,
+    query: str,
+    texts: Sequence[str],
+    *,
+    top_n: int | None = None,
+    min_score: float | None = None,
+    rank_window_size: int | None = None,
+) -> list[Ranked]:
+    """:func:`rank_texts` with an async scoring function."""
+    candidates = _candidates(query, texts, top_n, min_score, rank_window_size)
+    if not candidates:
+        return []
+    return _ranked(await ascore_fn(query, candidates), len(candidates), top_n, min_score)
+
+
+def _candidates(
+    query: str, texts: Sequence[str], top_n: int | None, min_score: float | None, rank_window_size: int | None
+) -> Sequence[str]:
+    """Validate everything, then the texts to score (none when ``top_n`` is 0)."""
     check_query(query)
     check_texts(texts)
     check_top_n(top_n)
     check_min_score(min_score)
     window = check_window(rank_window_size)
     candidates = texts if window is None else texts[:window]
-    if len(candidates) == 0 or top_n == 0:
-        return []
-    scores = np.asarray(score_fn(query, candidates), dtype=np.float64).reshape(-1)
-    if scores.shape[0] != len(candidates):
-        raise ValueError(f"The scoring function returned {scores.shape[0]} scores for {len(candidates)} texts.")
+    return [] if top_n == 0 else candidates
+
+
+def _ranked(scores: object, count: int, top_n: int | None, min_score: float | None) -> list[Ranked]:
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if scores.shape[0] != count:
+        raise ValueError(f"The scoring function returned {scores.shape[0]} scores for {count} texts.")
     return select(scores, top_n=top_n, min_score=min_score)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import weakref
 from collections.abc import Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -14,9 +17,12 @@ from tqdm.auto import tqdm
 from .activation import ACTIVATIONS, Activation, relevance_scores
 from .backends import Backend, check_backend, load_backend
 from .batching import length_sorted_batches, pad_batch
-from .encoding import LONG_DOCUMENT_MODES, LongDocuments, PairEncoder
+from .encoding import LONG_DOCUMENT_MODES, EncodedPairs, LongDocuments, PairEncoder
 from .errors import InvalidArgumentError
-from .ranking import rank_texts
+from .microbatch import MicroBatcher
+from .precision import Precision, check_precision
+from .ranking import arank_texts, rank_texts
+from .score_cache import ScoreCache
 from .types import Ranked
 from .validation import check_positive_int, check_query, check_texts
 
@@ -33,8 +39,13 @@ class CrossEncoderScorer:
 
     Args:
         model_name_or_path: A Hugging Face model id or a local folder.
-        backend: ``"torch"`` (sentence-transformers on PyTorch).
+        backend: ``"torch"`` (sentence-transformers on PyTorch) or ``"onnx"`` (ONNX Runtime, no torch).
         device: ``None`` picks CUDA when available, else CPU.
+        precision: ``"auto"`` picks the fastest precision that keeps the ranking (fp16 on CUDA, bf16 on
+            CPUs with AMX or AVX-512 BF16, else fp32); or ``"fp32"``, ``"bf16"``, ``"fp16"``, ``"int8"``
+            (ONNX only). See :mod:`rerank_core.precision`.
+        threads: Intra-op threads of the ONNX Runtime session (default: the machine's cores). The torch
+            backend uses PyTorch's process-wide setting (``torch.set_num_threads``) instead.
         batch_size: Pairs per forward pass.
         max_length: Tokens per pair; ``None`` means the model's own limit (never unbounded).
         activation: ``"sigmoid"`` for 0..1 relevance (softmax of the positive class for two-label
@@ -43,6 +54,11 @@ class CrossEncoderScorer:
             windows, the best window's score).
         trust_remote_code: Run code shipped with the checkpoint. Off unless you trust its author.
         model_kwargs: Passed to the model's ``from_pretrained`` (for example ``{"dtype": torch.bfloat16}``).
+        cache_size: Keep up to this many scores in an LRU cache keyed by (model, options, query, text
+            hash); repeated pairs then skip the model. ``0`` (the default) turns the cache off.
+        batch_wait_ms: In :meth:`ascore` / :meth:`arank`, how long a request waits for concurrent ones
+            to share its model batches.
+        max_batch_pairs: In the async path, the most pairs scored in one shared group.
 
     Example:
         >>> scorer = CrossEncoderScorer("cross-encoder/ms-marco-MiniLM-L6-v2")
@@ -56,12 +72,17 @@ class CrossEncoderScorer:
         *,
         backend: str = "torch",
         device: str | None = None,
+        precision: Precision = "auto",
+        threads: int | None = None,
         batch_size: int = 32,
         max_length: int | None = None,
         activation: Activation = "sigmoid",
         long_documents: LongDocuments = "truncate",
         trust_remote_code: bool = False,
         model_kwargs: dict[str, Any] | None = None,
+        cache_size: int = 0,
+        batch_wait_ms: float = 2.0,
+        max_batch_pairs: int = 1024,
     ) -> None:
         if not isinstance(model_name_or_path, str) or not model_name_or_path.strip():
             raise InvalidArgumentError(f"model_name_or_path must be a model id or path, got {model_name_or_path!r}.")
@@ -71,23 +92,38 @@ class CrossEncoderScorer:
             raise InvalidArgumentError(f"long_documents must be one of {LONG_DOCUMENT_MODES}, got {long_documents!r}.")
         if max_length is not None:
             check_positive_int("max_length", max_length)
+        if threads is not None:
+            check_positive_int("threads", threads)
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
+            raise InvalidArgumentError(f"cache_size must be an integer >= 0 (0 is off), got {cache_size!r}.")
+        if isinstance(batch_wait_ms, bool) or not isinstance(batch_wait_ms, Real) or not 0 <= batch_wait_ms <= 1000:
+            raise InvalidArgumentError(f"batch_wait_ms must be milliseconds in 0..1000, got {batch_wait_ms!r}.")
         self.model_name_or_path = model_name_or_path
         self.backend_name = check_backend(backend)
         self.device = device
+        self.precision: Precision = check_precision(precision)
+        self.threads = threads
         self.batch_size = check_positive_int("batch_size", batch_size)
         self.max_length = max_length
         self.activation: Activation = activation
         self.long_documents: LongDocuments = long_documents
         self.trust_remote_code = bool(trust_remote_code)
         self.model_kwargs = dict(model_kwargs or {})
+        self.cache_size = cache_size
+        self.batch_wait_ms = float(batch_wait_ms)
+        self.max_batch_pairs = check_positive_int("max_batch_pairs", max_batch_pairs)
+        self.cache = ScoreCache(cache_size, self._cache_namespace()) if cache_size else None
+        """The score cache (``None`` when ``cache_size`` is 0); its ``hits`` and ``misses`` count pairs."""
         self._lock = threading.Lock()
         self._model: tuple[Backend, PairEncoder] | None = None
+        self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MicroBatcher] = weakref.WeakKeyDictionary()
+        self._batchers_lock = threading.Lock()
         self._warned_truncation = False
 
     def __repr__(self) -> str:
         return (
             f"CrossEncoderScorer({self.model_name_or_path!r}, backend={self.backend_name!r}, "
-            f"device={self.device!r}, long_documents={self.long_documents!r})"
+            f"device={self.device!r}, precision={self.precision!r}, long_documents={self.long_documents!r})"
         )
 
     @property
@@ -96,13 +132,23 @@ class CrossEncoderScorer:
         return {
             "backend": self.backend_name,
             "device": self.device,
+            "precision": self.precision,
+            "threads": self.threads,
             "batch_size": self.batch_size,
             "max_length": self.max_length,
             "activation": self.activation,
             "long_documents": self.long_documents,
             "trust_remote_code": self.trust_remote_code,
             "model_kwargs": dict(self.model_kwargs),
+            "cache_size": self.cache_size,
+            "batch_wait_ms": self.batch_wait_ms,
+            "max_batch_pairs": self.max_batch_pairs,
         }
+
+    @property
+    def precision_used(self) -> str | None:
+        """The precision the loaded model runs in (``auto`` resolved), or ``None`` before loading."""
+        return None if self._model is None else self._model[0].precision
 
     @property
     def loaded(self) -> bool:
@@ -123,6 +169,8 @@ class CrossEncoderScorer:
                         self.backend_name,
                         self.model_name_or_path,
                         device=self.device,
+                        precision=self.precision,
+                        threads=self.threads,
                         max_length=self.max_length,
                         trust_remote_code=self.trust_remote_code,
                         model_kwargs=self.model_kwargs,
@@ -141,15 +189,28 @@ class CrossEncoderScorer:
         check_query(query)
         check_texts(texts)
         size = self.batch_size if batch_size is None else check_positive_int("batch_size", batch_size)
-        if len(texts) == 0:
-            return np.zeros(0, dtype=np.float32)
-        backend, encoder = self._loaded_model()
-        pairs = encoder.encode(query, texts, self.long_documents)
-        self._warn_truncation(pairs.truncated, len(texts), encoder.max_length)
-        logits = _forward(backend, pairs.encodings, size, show_progress)
-        window_scores = relevance_scores(logits, self.activation)
-        scores = np.full(len(texts), -np.inf, dtype=np.float32)
-        np.maximum.at(scores, np.asarray(pairs.owners, dtype=np.int64), window_scores)
+        scores, keys, missing = self._cached(query, texts)
+        if missing:
+            backend, encoder = self._loaded_model()
+            pairs = self._encode(encoder, query, [texts[i] for i in missing])
+            logits = _forward(backend, pairs.encodings, size, show_progress)
+            self._fill(scores, keys, missing, pairs, logits)
+        return scores
+
+    async def ascore(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        """:meth:`score` for asyncio: concurrent calls on one event loop share model batches.
+
+        Loading, tokenizing and the model run in worker threads, so the event loop stays free.
+        Scores equal :meth:`score`'s; cancelling one call leaves the others untouched.
+        """
+        check_query(query)
+        check_texts(texts)
+        scores, keys, missing = self._cached(query, texts)
+        if missing:
+            _, encoder = await asyncio.to_thread(self._loaded_model)
+            pairs = await asyncio.to_thread(self._encode, encoder, query, [texts[i] for i in missing])
+            logits = await self._batcher().submit(pairs.encodings)
+            self._fill(scores, keys, missing, pairs, logits)
         return scores
 
     def rank(
@@ -181,6 +242,78 @@ class CrossEncoderScorer:
             min_score=min_score,
             rank_window_size=rank_window_size,
         )
+
+    async def arank(
+        self,
+        query: str,
+        texts: Sequence[str],
+        *,
+        top_n: int | None = None,
+        min_score: float | None = None,
+        rank_window_size: int | None = None,
+    ) -> list[Ranked]:
+        """:meth:`rank` for asyncio, scored through :meth:`ascore`."""
+        return await arank_texts(
+            self.ascore, query, texts, top_n=top_n, min_score=min_score, rank_window_size=rank_window_size
+        )
+
+    def _cache_namespace(self) -> str:
+        """What a score depends on besides query and text."""
+        return repr(
+            (
+                self.model_name_or_path,
+                self.backend_name,
+                self.device,
+                self.precision,
+                self.max_length,
+                self.activation,
+                self.long_documents,
+                sorted((str(k), repr(v)) for k, v in self.model_kwargs.items()),
+            )
+        )
+
+    def _cached(self, query: str, texts: Sequence[str]) -> tuple[np.ndarray, list[bytes], list[int]]:
+        """Scores filled from the cache, the texts' cache keys and the indices still to score."""
+        scores = np.full(len(texts), np.nan, dtype=np.float32)
+        if self.cache is None or not texts:
+            return scores, [], list(range(len(texts)))
+        keys = self.cache.keys_for(query, texts)
+        missing = []
+        for i, hit in enumerate(self.cache.get_many(keys)):
+            if hit is None:
+                missing.append(i)
+            else:
+                scores[i] = hit
+        return scores, keys, missing
+
+    def _encode(self, encoder: PairEncoder, query: str, texts: Sequence[str]) -> EncodedPairs:
+        pairs = encoder.encode(query, texts, self.long_documents)
+        self._warn_truncation(pairs.truncated, len(texts), encoder.max_length)
+        return pairs
+
+    def _fill(
+        self, scores: np.ndarray, keys: list[bytes], missing: list[int], pairs: EncodedPairs, logits: np.ndarray
+    ) -> None:
+        """Write the activated scores of the texts at ``missing`` (best window each) and cache them."""
+        per_text = np.full(len(missing), -np.inf, dtype=np.float32)
+        np.maximum.at(per_text, np.asarray(pairs.owners, dtype=np.int64), relevance_scores(logits, self.activation))
+        scores[missing] = per_text
+        if self.cache is not None:
+            self.cache.put_many([keys[i] for i in missing], per_text.tolist())
+
+    def _batcher(self) -> MicroBatcher:
+        """This event loop's micro-batcher (one per loop, created on first use)."""
+        loop = asyncio.get_running_loop()
+        with self._batchers_lock:
+            batcher = self._batchers.get(loop)
+            if batcher is None:
+                batcher = MicroBatcher(self._run_group, max_wait_ms=self.batch_wait_ms, max_pairs=self.max_batch_pairs)
+                self._batchers[loop] = batcher
+        return batcher
+
+    def _run_group(self, encodings: list[Encoding]) -> np.ndarray:
+        backend, _ = self._loaded_model()
+        return _forward(backend, encodings, self.batch_size, show_progress=False)
 
     def _warn_truncation(self, truncated: int, total: int, max_length: int) -> None:
         if truncated and self.long_documents == "truncate" and not self._warned_truncation:

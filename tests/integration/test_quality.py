@@ -22,7 +22,7 @@ def _run(candidates, score_lists):
 
 @pytest.fixture(scope="module")
 def scorer(ce_model_path):
-    return CrossEncoderScorer(ce_model_path)
+    return CrossEncoderScorer(ce_model_path, precision="fp32")
 
 
 def test_fidelity_to_plain_sentence_transformers_on_bm25_top30(scifact_first50, bm25_full, scorer, ce_model_path):

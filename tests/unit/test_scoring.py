@@ -37,7 +37,7 @@ def reference_logits(model_dir: str, query: str, texts: list[str]) -> np.ndarray
 
 @pytest.fixture(scope="module")
 def scorer(tiny_model_dir):
-    return CrossEncoderScorer(tiny_model_dir, batch_size=3)
+    return CrossEncoderScorer(tiny_model_dir, batch_size=3, precision="fp32")
 
 
 def test_scores_are_float32_in_input_order_and_match_transformers(scorer, tiny_model_dir):
@@ -87,24 +87,24 @@ def test_ranked_scores_are_plain_floats_and_json_serialisable(scorer):
 
 
 def test_activation_none_returns_logits(tiny_model_dir):
-    raw = CrossEncoderScorer(tiny_model_dir, activation="none").score(QUERY, TEXTS)
+    raw = CrossEncoderScorer(tiny_model_dir, activation="none", precision="fp32").score(QUERY, TEXTS)
     np.testing.assert_allclose(raw, reference_logits(tiny_model_dir, QUERY, TEXTS)[:, 0], atol=1e-4)
 
 
 def test_two_label_model_uses_softmax_of_positive_class(tiny_model_factory):
     model_dir = tiny_model_factory(num_labels=2)
-    scores = CrossEncoderScorer(model_dir).score(QUERY, TEXTS)
+    scores = CrossEncoderScorer(model_dir, precision="fp32").score(QUERY, TEXTS)
     logits = reference_logits(model_dir, QUERY, TEXTS)
     softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(scores, softmax[:, 1], atol=1e-5)
-    margins = CrossEncoderScorer(model_dir, activation="none").score(QUERY, TEXTS)
+    margins = CrossEncoderScorer(model_dir, activation="none", precision="fp32").score(QUERY, TEXTS)
     np.testing.assert_allclose(margins, logits[:, 1] - logits[:, 0], atol=1e-4)
 
 
 def test_tokenizer_without_pad_token_scores_batches(tiny_model_factory):
     model_dir = tiny_model_factory(pad_token=False)
     assert AutoTokenizer.from_pretrained(model_dir).pad_token is None
-    scorer = CrossEncoderScorer(model_dir, batch_size=8)
+    scorer = CrossEncoderScorer(model_dir, batch_size=8, precision="fp32")
     batched = scorer.score(QUERY, TEXTS)
     one_by_one = np.array([scorer.score(QUERY, [text])[0] for text in TEXTS])
     np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
@@ -113,7 +113,7 @@ def test_tokenizer_without_pad_token_scores_batches(tiny_model_factory):
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_half_precision_outputs_are_upcast_to_float32(tiny_model_dir, dtype):
     half = CrossEncoderScorer(tiny_model_dir, model_kwargs={"dtype": dtype}).score(QUERY, TEXTS)
-    full = CrossEncoderScorer(tiny_model_dir).score(QUERY, TEXTS)
+    full = CrossEncoderScorer(tiny_model_dir, precision="fp32").score(QUERY, TEXTS)
     assert half.dtype == np.float32
     np.testing.assert_allclose(half, full, atol=0.05)
 

@@ -11,6 +11,7 @@ from .base import Backend
 _BACKENDS: dict[str, tuple[str, str, str]] = {
     # name: (module, loader function, extra that installs its dependencies)
     "torch": ("rerank_core.backends.torch_backend", "load_torch_backend", "torch"),
+    "onnx": ("rerank_core.backends.onnx_backend", "load_onnx_backend", "onnx"),
 }
 BACKENDS: tuple[str, ...] = tuple(_BACKENDS)
 
@@ -23,7 +24,11 @@ def check_backend(name: str) -> str:
 
 
 def load_backend(name: str, model_name_or_path: str, **options: Any) -> Backend:
-    """Import backend ``name`` and load the model with it."""
+    """Import backend ``name`` and load the model with it.
+
+    Every loader takes ``model_name_or_path`` and the keyword options ``device``, ``precision``,
+    ``threads``, ``max_length``, ``trust_remote_code`` and ``model_kwargs``.
+    """
     module_name, loader, extra = _BACKENDS[check_backend(name)]
     try:
         module = importlib.import_module(module_name)

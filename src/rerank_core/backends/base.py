@@ -19,6 +19,8 @@ class Backend(Protocol):
     input_names: tuple[str, ...]
     """Arrays the model takes: ``input_ids``, ``attention_mask`` and, if used, ``token_type_ids``."""
     device: str
+    precision: str
+    """The precision it runs in: ``fp32``, ``bf16``, ``fp16`` or ``int8`` (never ``auto``)."""
 
     def forward(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         """Return float32 logits of shape ``(batch, num_labels)``."""

@@ -11,8 +11,9 @@ import torch
 from sentence_transformers import CrossEncoder
 from tokenizers import Tokenizer
 
-from ..errors import DeviceUnavailableError, ModelLoadError, ModelNotFoundError
+from ..errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError, ModelNotFoundError
 from ..limits import own_max_length
+from ..precision import Precision, resolve_precision
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +33,14 @@ def resolve_device(device: str | None) -> str:
 class TorchBackend:
     """A sentence-transformers ``CrossEncoder`` run in inference mode on one device."""
 
-    def __init__(self, cross_encoder: CrossEncoder, max_length: int | None) -> None:
+    def __init__(self, cross_encoder: CrossEncoder, max_length: int | None, precision: str) -> None:
         self.model = cross_encoder.model
         if self.model is None:
             raise ModelLoadError("The checkpoint has no transformers model to run as a cross-encoder.")
         self.model.eval()
+        if precision in _DTYPES:
+            self.model.to(_DTYPES[precision])
+        self.precision = _precision_of(self.model)
         hf_tokenizer = cross_encoder.tokenizer
         backend_tokenizer = getattr(hf_tokenizer, "backend_tokenizer", None)
         if not isinstance(backend_tokenizer, Tokenizer):
@@ -63,12 +67,33 @@ def load_torch_backend(
     model_name_or_path: str,
     *,
     device: str | None,
+    precision: Precision,
+    threads: int | None,
     max_length: int | None,
     trust_remote_code: bool,
     model_kwargs: dict[str, Any] | None,
 ) -> TorchBackend:
-    """Load a cross-encoder checkpoint (hub id or local folder) for the torch backend."""
+    """Load a cross-encoder checkpoint (hub id or local folder) for the torch backend.
+
+    ``precision="auto"`` keeps a ``dtype`` given in ``model_kwargs``; otherwise it casts the weights to
+    the precision :func:`rerank_core.precision.resolve_precision` picks for this device and CPU.
+    """
+    if threads is not None:
+        raise InvalidArgumentError(
+            "threads applies to backend='onnx'; the torch backend uses PyTorch's process-wide thread "
+            "count, set with torch.set_num_threads()."
+        )
     resolved = resolve_device(device)
+    dtype_given = bool(model_kwargs) and any(key in model_kwargs for key in ("dtype", "torch_dtype"))
+    if dtype_given and precision != "auto":
+        raise InvalidArgumentError(
+            f"precision={precision!r} and a dtype in model_kwargs both set the precision; give only one."
+        )
+    chosen, reason = (
+        ("as loaded", "model_kwargs dtype")
+        if dtype_given
+        else resolve_precision(precision, backend="torch", device=resolved)
+    )
     try:
         cross_encoder = CrossEncoder(
             model_name_or_path,
@@ -82,9 +107,25 @@ def load_torch_backend(
         raise ModelNotFoundError(model_name_or_path, exc) from exc
     except (ValueError, RuntimeError, KeyError) as exc:
         raise ModelLoadError(f"Cannot load {model_name_or_path!r} as a cross-encoder: {exc}") from exc
-    backend = TorchBackend(cross_encoder, max_length)
-    logger.info("Loaded %s on %s (torch, max_length=%d)", model_name_or_path, backend.device, backend.max_length)
+    backend = TorchBackend(cross_encoder, max_length, chosen)
+    logger.info(
+        "Loaded %s on %s (torch %s, %s; max_length=%d)",
+        model_name_or_path,
+        backend.device,
+        backend.precision,
+        reason,
+        backend.max_length,
+    )
     return backend
+
+
+_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def _precision_of(model: torch.nn.Module) -> str:
+    """The precision name of the model's floating-point weights."""
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+    return next((name for name, known in _DTYPES.items() if known == dtype), str(dtype).removeprefix("torch."))
 
 
 def _pad_token_id(hf_tokenizer: Any) -> int:

@@ -46,9 +46,7 @@ def test_orders_by_the_models_scores(ce_model_path, query, candidates):
     expected = get_scorer(ce_model_path).score(query, [doc.page_content for doc in candidates])
     best = np.argsort(-expected, kind="stable")[:4]
     assert [doc.id for doc in out] == [candidates[i].id for i in best]
-    assert [doc.metadata["relevance_score"] for doc in out] == pytest.approx(
-        [float(expected[i]) for i in best]
-    )
+    assert [doc.metadata["relevance_score"] for doc in out] == pytest.approx([float(expected[i]) for i in best])
     scores = [doc.metadata["relevance_score"] for doc in out]
     assert scores == sorted(scores, reverse=True)
     assert all(isinstance(s, float) and 0.0 <= s <= 1.0 for s in scores)
@@ -59,14 +57,10 @@ def test_keeps_ids_metadata_and_document_type(ce_model_path, query, candidates):
         tag: str = "kept"
 
     docs = [
-        TaggedDocument(
-            page_content=doc.page_content, id=doc.id, metadata={**doc.metadata, "nested": {"n": i}}
-        )
+        TaggedDocument(page_content=doc.page_content, id=doc.id, metadata={**doc.metadata, "nested": {"n": i}})
         for i, doc in enumerate(candidates)
     ]
-    out = CrossEncoderReranker(model=ce_model_path, top_n=None, score_key="ce").compress_documents(
-        docs, query
-    )
+    out = CrossEncoderReranker(model=ce_model_path, top_n=None, score_key="ce").compress_documents(docs, query)
 
     assert sorted(doc.id for doc in out) == sorted(doc.id for doc in docs)
     by_id = {doc.id: doc for doc in docs}
@@ -80,9 +74,7 @@ def test_keeps_ids_metadata_and_document_type(ce_model_path, query, candidates):
 
 
 def test_never_mutates_its_input(ce_model_path, query, candidates):
-    docs = [
-        doc.model_copy(update={"metadata": {**doc.metadata, "relevance_score": -1.0}}) for doc in candidates
-    ]
+    docs = [doc.model_copy(update={"metadata": {**doc.metadata, "relevance_score": -1.0}}) for doc in candidates]
     before = copy.deepcopy(docs)
     ids_before = [id(doc) for doc in docs]
 
@@ -122,16 +114,14 @@ def test_top_n_min_score_and_window(ce_model_path, query, candidates):
     )
     assert sorted(doc.id for doc in window) == sorted(doc.id for doc in candidates[:3])
 
-    assert len(
-        CrossEncoderReranker(model=ce_model_path, top_n=None).compress_documents(candidates, query)
-    ) == len(candidates)
+    assert len(CrossEncoderReranker(model=ce_model_path, top_n=None).compress_documents(candidates, query)) == len(
+        candidates
+    )
     assert CrossEncoderReranker(model=ce_model_path, top_n=0).compress_documents(candidates, query) == []
 
 
 def test_accepts_a_ready_scorer(ce_model_path, query, candidates):
-    by_scorer = CrossEncoderReranker(model=get_scorer(ce_model_path), top_n=5).compress_documents(
-        candidates, query
-    )
+    by_scorer = CrossEncoderReranker(model=get_scorer(ce_model_path), top_n=5).compress_documents(candidates, query)
     by_path = CrossEncoderReranker(model=ce_model_path, top_n=5).compress_documents(candidates, query)
     assert dump(by_scorer) == dump(by_path)
 
@@ -174,7 +164,7 @@ def test_drop_in_for_langchain_classic(hf_cross_encoder, ce_model_path, small_fa
 
     classic = ClassicReranker(model=hf_cross_encoder, top_n=6)
     ours = CrossEncoderReranker(model=hf_cross_encoder, top_n=None)
-    engine = CrossEncoderReranker(model=ce_model_path, top_n=None)
+    engine = CrossEncoderReranker(model=ce_model_path, top_n=None, precision="fp32")
     for question in list(small_dataset.queries.values())[:3]:
         docs = small_faiss.similarity_search(question, k=10)
         expected = classic.compress_documents(docs, question)
@@ -184,28 +174,20 @@ def test_drop_in_for_langchain_classic(hf_cross_encoder, ce_model_path, small_fa
 
         # crossrank's own engine scores as sentence-transformers does (short claims: the same truncation).
         reference = {doc.id: doc.metadata["relevance_score"] for doc in got}
-        by_engine = {
-            doc.id: doc.metadata["relevance_score"] for doc in engine.compress_documents(docs, question)
-        }
-        np.testing.assert_allclose(
-            [by_engine[d.id] for d in docs], [reference[d.id] for d in docs], atol=1e-4
-        )
+        by_engine = {doc.id: doc.metadata["relevance_score"] for doc in engine.compress_documents(docs, question)}
+        np.testing.assert_allclose([by_engine[d.id] for d in docs], [reference[d.id] for d in docs], atol=1e-4)
 
 
 @pytest.mark.filterwarnings("ignore:The function `loads` is in beta")
 def test_serialises_the_langchain_way(ce_model_path, query, candidates):
-    reranker = CrossEncoderReranker(
-        model=ce_model_path, top_n=2, min_score=0.01, score_key="ce", batch_size=8
-    )
+    reranker = CrossEncoderReranker(model=ce_model_path, top_n=2, min_score=0.01, score_key="ce", batch_size=8)
     text = dumps(reranker)
     assert '"CrossEncoderReranker"' in text
 
     revived = loads(text, allowed_objects=[CrossEncoderReranker], valid_namespaces=["langchain_rerank"])
     assert isinstance(revived, CrossEncoderReranker)
     assert revived.model_dump() == reranker.model_dump()
-    assert dump(revived.compress_documents(candidates, query)) == dump(
-        reranker.compress_documents(candidates, query)
-    )
+    assert dump(revived.compress_documents(candidates, query)) == dump(reranker.compress_documents(candidates, query))
 
 
 @pytest.mark.filterwarnings("ignore:The function `loads` is in beta")

@@ -110,12 +110,8 @@ async def test_ainvoke_equals_invoke(retriever, query):
     assert dump(await retriever.ainvoke(query, top_n=4)) == dump(retriever.invoke(query, top_n=4))
 
 
-def test_builds_faiss_from_documents_with_ids_and_metadata(
-    small_documents, lc_embeddings, ce_model_path, query
-):
-    retriever = build_rerank_retriever(
-        small_documents, model=ce_model_path, embeddings=lc_embeddings, top_n=3
-    )
+def test_builds_faiss_from_documents_with_ids_and_metadata(small_documents, lc_embeddings, ce_model_path, query):
+    retriever = build_rerank_retriever(small_documents, model=ce_model_path, embeddings=lc_embeddings, top_n=3)
     result = retriever.invoke(query)
     by_id = {doc.id: doc for doc in small_documents}
     assert len(result) == 3
@@ -128,9 +124,7 @@ def test_builds_faiss_from_documents_with_ids_and_metadata(
 def test_wraps_any_retriever_as_it_is(small_faiss, ce_model_path, query):
     first_stage = RunnableLambda(lambda q: small_faiss.similarity_search(q, k=5))
     retriever = build_rerank_retriever(first_stage, model=ce_model_path, top_n=None)
-    assert sorted(doc.id for doc in retriever.invoke(query)) == sorted(
-        doc.id for doc in first_stage.invoke(query)
-    )
+    assert sorted(doc.id for doc in retriever.invoke(query)) == sorted(doc.id for doc in first_stage.invoke(query))
     with pytest.raises(InvalidArgumentError, match="k and embeddings"):
         build_rerank_retriever(first_stage, k=5)
 
@@ -175,9 +169,7 @@ def test_save_needs_a_faiss_first_stage(small_faiss, ce_model_path, tmp_path):
 )
 def test_bad_sources_and_options_fail_before_any_embedding(source, options, error):
     with pytest.raises(error):
-        build_rerank_retriever(
-            source, model="/nonexistent/crossrank-model", embeddings="/nonexistent/embed", **options
-        )
+        build_rerank_retriever(source, model="/nonexistent/crossrank-model", embeddings="/nonexistent/embed", **options)
 
 
 def test_embeddings_do_not_apply_to_a_vector_store(small_faiss, lc_embeddings):

@@ -62,8 +62,8 @@ def scifact_index(scifact_nodes, li_embed_model):
 
 @pytest.fixture(scope="session")
 def ce_reranker(ce_model_path) -> CrossEncoderRerank:
-    """The real cross-encoder, keeping every candidate (full reranked order)."""
-    return CrossEncoderRerank(model=ce_model_path, top_n=None)
+    """The real cross-encoder in fp32 (as SentenceTransformerRerank runs it), keeping every candidate."""
+    return CrossEncoderRerank(model=ce_model_path, top_n=None, precision="fp32")
 
 
 @pytest.fixture(scope="session")

@@ -52,9 +52,7 @@ def test_defaults_and_the_two_stages(scifact_pipeline, scifact_sub, faiss_candid
         _assert_same_ranking(context, reranked_candidates[qid][:3])
 
 
-def test_query_engine_passes_the_reranked_context_to_the_llm(
-    scifact_pipeline, scifact_sub, reranked_candidates
-):
+def test_query_engine_passes_the_reranked_context_to_the_llm(scifact_pipeline, scifact_sub, reranked_candidates):
     qid, question = next(iter(scifact_sub.queries.items()))
     context = reranked_candidates[qid][:3]
     response = scifact_pipeline.query_engine.query(question)
@@ -129,9 +127,7 @@ def test_build_from_nodes_in_one_call(tmp_path, li_embed_model, ce_model_path, s
     assert len(first_stage) == 4 and len(context) == 2
     assert context[0].node.node_id == "aspirin"
     retrieval = {n.node.node_id: float(n.score) for n in first_stage}
-    assert all(
-        n.node.metadata["retrieval_score"] == pytest.approx(retrieval[n.node.node_id]) for n in context
-    )
+    assert all(n.node.metadata["retrieval_score"] == pytest.approx(retrieval[n.node.node_id]) for n in context)
     assert (tmp_path / "docstore.json").is_file()
 
 

@@ -1,0 +1,61 @@
+"""Numeric precision: which ones each backend and device run, and what ``"auto"`` picks.
+
+``"auto"`` is the fastest precision that keeps the ranking: fp16 on CUDA; on CPU, bf16 where the
+CPU multiplies bf16 in hardware (AMX or AVX-512 BF16) and fp32 elsewhere. ONNX Runtime runs fp32
+unless int8 is asked for: int8 changes rankings more than bf16 does, so nothing picks it implicitly.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from .cpu import CpuInfo, this_cpu
+from .errors import InvalidArgumentError
+
+Precision = Literal["auto", "fp32", "bf16", "fp16", "int8"]
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+
+_SUPPORTED: dict[tuple[str, str], tuple[str, ...]] = {
+    # (backend, device type): the precisions it runs
+    ("torch", "cpu"): ("fp32", "bf16"),
+    ("torch", "cuda"): ("fp32", "bf16", "fp16"),
+    ("onnx", "cpu"): ("fp32", "int8"),
+    ("onnx", "cuda"): ("fp32",),
+}
+
+
+def check_precision(precision: object) -> Precision:
+    """Return ``precision`` if it is one of :data:`PRECISIONS`."""
+    if precision not in PRECISIONS:
+        raise InvalidArgumentError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+    return precision  # type: ignore[return-value]
+
+
+def resolve_precision(
+    precision: Precision, *, backend: str, device: str, cpu: CpuInfo | None = None
+) -> tuple[str, str]:
+    """The concrete precision for ``backend`` on ``device`` and the reason, for the load log.
+
+    Raises:
+        InvalidArgumentError: the backend cannot run that precision on that device (the message
+            says which can).
+    """
+    device_type = device.split(":", 1)[0]
+    supported = _SUPPORTED.get((backend, device_type), ("fp32",))
+    if precision != "auto":
+        if precision not in supported:
+            raise InvalidArgumentError(
+                f"precision={precision!r} is not available for backend={backend!r} on {device_type}; "
+                f"choose one of {('auto', *supported)}."
+                + (" int8 runs on backend='onnx'." if precision == "int8" and backend != "onnx" else "")
+            )
+        return precision, "requested"
+    if device_type == "cuda" and "fp16" in supported:
+        return "fp16", "auto: CUDA runs fp16 tensor cores"
+    if device_type == "cpu" and "bf16" in supported:
+        info = cpu or this_cpu()
+        if info.fast_bf16:
+            found = [flag for flag in ("amx_bf16", "avx512_bf16") if info.flags.get(flag)]
+            return "bf16", f"auto: the CPU has {' and '.join(found)}"
+        return "fp32", "auto: the CPU has no bf16 instructions (AMX or AVX-512 BF16)"
+    return "fp32", "auto"
