@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,8 +18,8 @@ from rerank_core import ModelNotFoundError, RerankError
 from rerank_core.cpu import cpu_info
 from rerank_core.limits import own_max_length
 
-from .bench_report import bench_header, bench_table, summarise
-from .bench_rows import BATCH_SIZE, RowConfig, RowSpec, bench_rows
+from .bench_report import async_table, bench_header, bench_table, plot_throughput, summarise
+from .bench_rows import BASELINE_KEY, BATCH_SIZE, RowConfig, RowSpec, bench_rows
 from .bench_workload import Workload, build_workload
 from .defaults import MODEL_ENV, default_model
 from .system_info import environment
@@ -76,6 +77,28 @@ def run_worker(spec: RowSpec, config: RowConfig, workload_path: Path, folder: Pa
     return json.loads(result.read_text(encoding="utf-8"))
 
 
+def export_for_run(model: str, folder: Path) -> str | None:
+    """Export ``model`` to ONNX once for the run (the ONNX rows and FastEmbed share it); ``None`` if it fails."""
+    from rerank_core.onnx_export import export_onnx
+
+    try:
+        return str(export_onnx(model, folder / "onnx"))
+    except (RerankError, ImportError, RuntimeError, ValueError) as exc:
+        typer.echo(f"ONNX export failed, so the ONNX and FastEmbed rows will fail: {exc}", err=True)
+        return None
+
+
+def select_rows(specs: list[RowSpec], patterns: list[str] | None) -> list[RowSpec]:
+    """The rows whose key matches one of the shell-style ``patterns`` (all without), baseline always first."""
+    if not patterns:
+        return specs
+    chosen = [s for s in specs if s.key == BASELINE_KEY or any(fnmatch.fnmatch(s.key, p) for p in patterns)]
+    if len(chosen) == 1:
+        keys = ", ".join(s.key for s in specs)
+        raise typer.BadParameter(f"no row matches {', '.join(patterns)}; rows: {keys}", param_hint="--rows")
+    return chosen
+
+
 def run_bench(settings: BenchSettings, specs: list[RowSpec]) -> dict[str, Any]:
     """Build the workload, run every row in its own process, one after another; the JSON-ready report."""
     import torch
@@ -86,6 +109,7 @@ def run_bench(settings: BenchSettings, specs: list[RowSpec]) -> dict[str, Any]:
         device=settings.device or ("cuda" if torch.cuda.is_available() else "cpu"),
         top_n=settings.passages,
     )
+    needs_onnx = any(s.key == "fastembed" or (s.options or {}).get("backend") == "onnx" for s in specs)
     workload = build_workload(
         settings.data_dir,
         queries=settings.queries,
@@ -96,6 +120,8 @@ def run_bench(settings: BenchSettings, specs: list[RowSpec]) -> dict[str, Any]:
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="crossrank-bench-") as tmp:
         folder = Path(tmp)
+        if needs_onnx:
+            config = replace(config, onnx_model=export_for_run(settings.model, folder))
         workload_path = folder / "workload.json"
         workload_path.write_text(json.dumps(workload.to_json()), encoding="utf-8")
         for number, spec in enumerate(specs, start=1):
@@ -147,7 +173,12 @@ def bench_command(
         int | None, typer.Option(min=2, help="Tokens per pair in every row (default: the model's own limit).")
     ] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: CUDA if available, else CPU).")] = None,
+    rows: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only the rows whose key matches (shell pattern, repeatable; the baseline always runs)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the full results as JSON here.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Save a bar chart of passages/s per row here.")] = None,
 ) -> None:
     """Time reranking against LangChain, LlamaIndex and sentence-transformers on the same inputs."""
     sizes = QUICK if quick else FULL
@@ -162,16 +193,24 @@ def bench_command(
         device=device,
     )
     try:
-        report = run_bench(settings, bench_rows())
+        report = run_bench(settings, select_rows(bench_rows(), rows))
     except RerankError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(bench_header(report))
     typer.echo(bench_table(report["rows"], report["workload"]))
+    concurrency = async_table(report["rows"])
+    if concurrency is not None:
+        typer.echo("\nAsync: the same adapter calls awaited one by one, then concurrently (asyncio.gather)")
+        typer.echo(concurrency)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         typer.echo(f"Results written to {out}")
+    if plot is not None:
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        plot_throughput(report["rows"], plot)
+        typer.echo(f"Plot saved to {plot}")
     if any("error" in row for row in report["rows"]):
         typer.echo("Some rows failed; their errors are in the table" + (" and the JSON." if out else "."), err=True)
         raise typer.Exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,10 @@ def summarise(specs: Sequence[RowSpec], results: dict[str, dict[str, Any]], work
     summaries = []
     for spec in specs:
         result = results[spec.key]
-        summary: dict[str, Any] = {"row": spec.key, "label": spec.label, "kind": spec.kind}
+        label = spec.label
+        if spec.options is not None and spec.options["precision"] == "auto" and result.get("precision"):
+            label = label.replace(" auto)", f" auto = {result['precision']})")
+        summary: dict[str, Any] = {"row": spec.key, "label": label, "kind": spec.kind}
         if "error" in result:
             summaries.append({**summary, "error": result["error"]})
             continue
@@ -62,6 +66,9 @@ def summarise(specs: Sequence[RowSpec], results: dict[str, dict[str, Any]], work
             },
             peak_rss_mib=None if result["peak_rss_bytes"] is None else result["peak_rss_bytes"] / 2**20,
         )
+        for key in ("precision", "async"):
+            if key in result:
+                summary[key] = result[key]
         summaries.append(summary)
     reference = next((s for s in summaries if s["row"] == BASELINE_KEY and "error" not in s), None)
     if reference is not None:
@@ -142,3 +149,44 @@ def bench_table(summaries: Sequence[dict[str, Any]], workload: dict[str, Any]) -
             ]
         )
     return format_table(headers, rows)
+
+
+def async_table(summaries: Sequence[dict[str, Any]]) -> str | None:
+    """Concurrent against sequential adapter calls, for the rows that measured it (``None`` if none did)."""
+    measured = [s for s in summaries if "async" in s]
+    if not measured:
+        return None
+    first = measured[0]["async"]
+    calls = f"{first['calls']} calls x {first['passages_per_call']} passages"
+    headers = ["row", f"{calls}: one by one s", "concurrent s", "speed-up", "same rankings", "max score diff"]
+    rows = [
+        [
+            s["label"],
+            number(s["async"]["sequential_seconds"], 2),
+            number(s["async"]["concurrent_seconds"], 2),
+            number(s["async"]["speedup"], 2),
+            "yes" if s["async"]["same_rankings"] else "no",
+            f"{s['async']['max_score_difference']:.1e}",
+        ]
+        for s in measured
+    ]
+    return format_table(headers, rows)
+
+
+def plot_throughput(summaries: Sequence[dict[str, Any]], path: Path) -> None:
+    """Save a bar chart of passages/s per row (baselines grey, references light, crossrank blue)."""
+    from matplotlib.figure import Figure
+
+    done = [s for s in summaries if "error" not in s]
+    colours = {"baseline": "#9e9e9e", "reference": "#c6dbef", "crossrank": "#2171b5"}
+    figure = Figure(figsize=(9, 0.38 * len(done) + 1.2), layout="constrained")
+    axes = figure.subplots()
+    values = [s["throughput"]["passages_per_second"] for s in done]
+    axes.barh(range(len(done)), values, color=[colours[s["kind"]] for s in done])
+    axes.set_yticks(range(len(done)), [s["label"] for s in done], fontsize=8)
+    axes.invert_yaxis()
+    for i, value in enumerate(values):
+        axes.text(value, i, f" {value:.1f}", va="center", fontsize=8)
+    axes.set_xlabel("passages/s (higher is better)")
+    axes.set_title("crossrank bench: reranking throughput, same model, inputs and token limit", fontsize=10)
+    figure.savefig(path, dpi=120)

@@ -1,9 +1,11 @@
 """The rows of ``crossrank bench``: the rerankers users would otherwise run, and crossrank on every backend.
 
 Each row builds a :class:`~crossrank_cli.rerank_paths.RerankPath` in its own worker process. Baselines
-run the way their documentation shows; crossrank gets one row per backend the core knows
-(``rerank_core.backends.BACKENDS``) through the core and through both adapters, so a new backend
-shows up here without changes. Every row reads the same model, inputs and token limit.
+run the way their documentation shows, plus two references for crossrank's fast paths: plain
+sentence-transformers in bf16 (the same computation done by hand) and FastEmbed's ``TextCrossEncoder``
+on the very ONNX file crossrank's ONNX rows run. crossrank gets one row per backend the core knows
+(``rerank_core.backends.BACKENDS``) and precision (:data:`MODES`) through the core and through both
+adapters. Every row reads the same model, inputs and token limit.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 from rerank_core.backends import BACKENDS
 
-from .rerank_paths import PredictPath, RerankPath, via_path
+from .rerank_paths import VIAS, PredictPath, RerankPath, via_path
 
 BATCH_SIZE = 32
 """Pairs per forward pass in every row: the fixed default of the LangChain and LlamaIndex baselines."""
@@ -33,6 +35,8 @@ class RowConfig:
     device: str
     top_n: int
     """Passages per query: every row returns its full ranking."""
+    onnx_model: str | None = None
+    """The model exported to ONNX once for the run: the ONNX rows and FastEmbed read this one file."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,10 @@ class RowSpec:
 
     key: str
     label: str
-    kind: Literal["baseline", "crossrank"]
+    kind: Literal["baseline", "reference", "crossrank"]
     build: Callable[[RowConfig], RerankPath]
+    options: dict[str, str] | None = None
+    """For crossrank rows: ``via``, ``backend`` and ``precision``."""
 
 
 def _langchain_baseline(config: RowConfig) -> RerankPath:
@@ -71,26 +77,62 @@ def _llamaindex_baseline(config: RowConfig) -> RerankPath:
     return LlamaIndexPath(reranker)
 
 
-def _sentence_transformers(config: RowConfig) -> RerankPath:
+def _sentence_transformers(config: RowConfig, *, dtype: str | None = None) -> RerankPath:
+    import torch
     from sentence_transformers import CrossEncoder
 
-    model = CrossEncoder(config.model, device=config.device, max_length=config.max_length)
+    model_kwargs = {"dtype": getattr(torch, dtype)} if dtype else None
+    model = CrossEncoder(config.model, device=config.device, max_length=config.max_length, model_kwargs=model_kwargs)
     return PredictPath(model, BATCH_SIZE)
 
 
-def _crossrank(config: RowConfig, *, via: str, backend: str) -> RerankPath:
-    return via_path(
-        via,
-        config.model,
-        backend=backend,
-        device=config.device,
-        batch_size=BATCH_SIZE,
-        max_length=config.max_length,
-    )
+def _fastembed(config: RowConfig) -> RerankPath:
+    from .fastembed_path import fastembed_path
+
+    if config.onnx_model is None:
+        raise RuntimeError("No ONNX export of the model for this run (the export failed; see the ONNX rows).")
+    return fastembed_path(config.onnx_model, config.max_length, BATCH_SIZE)
+
+
+def model_for(config: RowConfig, backend: str) -> str:
+    """The model a crossrank row loads: the run's ONNX export for the ONNX backend, else the checkpoint."""
+    if backend == "onnx" and config.onnx_model is not None:
+        return config.onnx_model
+    return config.model
+
+
+def scorer_options(config: RowConfig, options: dict[str, str]) -> dict[str, Any]:
+    """The scorer options of a crossrank row."""
+    return {
+        "backend": options["backend"],
+        "precision": options["precision"],
+        "device": config.device,
+        "batch_size": BATCH_SIZE,
+        "max_length": config.max_length,
+    }
+
+
+def _crossrank(config: RowConfig, *, via: str, backend: str, precision: str) -> RerankPath:
+    options = {"via": via, "backend": backend, "precision": precision}
+    return via_path(via, model_for(config, backend), **scorer_options(config, options))
+
+
+MODES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    # backend: ((precision, the paths it is benchmarked through), ...)
+    "torch": (("auto", VIAS), ("fp32", VIAS)),
+    "onnx": (("fp32", VIAS), ("int8", ("core",))),
+}
+"""What crossrank is benchmarked in: ``auto`` is the default, resolved per machine (its row says to what)."""
+
+_VIA_LABELS = {
+    "core": "crossrank core",
+    "langchain": "crossrank LangChain CrossEncoderReranker",
+    "llamaindex": "crossrank LlamaIndex CrossEncoderRerank",
+}
 
 
 def bench_rows() -> list[RowSpec]:
-    """Every row, baselines first (the LangChain baseline leads)."""
+    """Every row: the baselines (the LangChain baseline leads), the references, then crossrank's."""
     rows = [
         RowSpec(
             BASELINE_KEY,
@@ -105,26 +147,24 @@ def bench_rows() -> list[RowSpec]:
             "baseline",
             _sentence_transformers,
         ),
+        RowSpec(
+            "sentence-transformers-bf16",
+            "sentence-transformers CrossEncoder.predict, bf16 weights",
+            "reference",
+            partial(_sentence_transformers, dtype="bfloat16"),
+        ),
+        RowSpec("fastembed", "FastEmbed TextCrossEncoder (crossrank's ONNX export)", "reference", _fastembed),
     ]
     for backend in BACKENDS:
-        rows += [
-            RowSpec(
-                f"core-{backend}",
-                f"crossrank core ({backend})",
-                "crossrank",
-                partial(_crossrank, via="core", backend=backend),
-            ),
-            RowSpec(
-                f"langchain-{backend}",
-                f"crossrank LangChain CrossEncoderReranker ({backend})",
-                "crossrank",
-                partial(_crossrank, via="langchain", backend=backend),
-            ),
-            RowSpec(
-                f"llamaindex-{backend}",
-                f"crossrank LlamaIndex CrossEncoderRerank ({backend})",
-                "crossrank",
-                partial(_crossrank, via="llamaindex", backend=backend),
-            ),
-        ]
+        for precision, vias in MODES.get(backend, (("auto", VIAS),)):
+            for via in vias:
+                rows.append(
+                    RowSpec(
+                        f"{via}-{backend}-{precision}",
+                        f"{_VIA_LABELS[via]} ({backend} {precision})",
+                        "crossrank",
+                        partial(_crossrank, via=via, backend=backend, precision=precision),
+                        {"via": via, "backend": backend, "precision": precision},
+                    )
+                )
     return rows

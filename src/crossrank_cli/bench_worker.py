@@ -13,7 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .bench_rows import RowConfig, bench_rows
+from rerank_core import get_scorer
+
+from .bench_async import async_requests, measure_async
+from .bench_rows import RowConfig, bench_rows, model_for, scorer_options
 from .bench_workload import Request, Workload
 from .rerank_paths import RerankPath
 
@@ -51,8 +54,15 @@ def run_row(row_key: str, config: RowConfig, workload: Workload) -> dict[str, An
         elapsed, ranking = _timed(path, request)
         throughput_ms.append(elapsed)
         rankings.append(ranking)
+    extra: dict[str, Any] = {}
+    if spec.options is not None:
+        options = scorer_options(config, spec.options)
+        extra["precision"] = get_scorer(model_for(config, options["backend"]), **options).precision_used
+        if hasattr(path, "ascored") and spec.options["precision"] == "auto":
+            extra["async"] = measure_async(path, async_requests(workload.throughput))
     return {
         "row": row_key,
+        **extra,
         "setup_seconds": setup_seconds,
         "latency_ms": latency_ms,
         "throughput_ms": throughput_ms,

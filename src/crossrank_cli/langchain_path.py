@@ -42,3 +42,7 @@ class LangChainPath:
     def rerank(self, query: str, prepared: ContextualCompressionRetriever) -> list[str]:
         """Invoke the retriever: the first stage, then the compressor."""
         return [doc.metadata[ID_KEY] for doc in prepared.invoke(query)]
+
+    async def ascored(self, query: str, prepared: ContextualCompressionRetriever) -> list[tuple[str, float]]:
+        """``ainvoke`` the retriever; (id, score) of every candidate, best first."""
+        return [(doc.metadata[ID_KEY], doc.metadata["relevance_score"]) for doc in await prepared.ainvoke(query)]

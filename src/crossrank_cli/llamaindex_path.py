@@ -24,3 +24,8 @@ class LlamaIndexPath:
     def rerank(self, query: str, prepared: list[NodeWithScore]) -> list[str]:
         """Run the postprocessor."""
         return [item.node.node_id for item in self.postprocessor.postprocess_nodes(prepared, query_str=query)]
+
+    async def ascored(self, query: str, prepared: list[NodeWithScore]) -> list[tuple[str, float]]:
+        """``apostprocess_nodes``; (id, score) of every candidate, best first."""
+        results = await self.postprocessor.apostprocess_nodes(prepared, query_str=query)
+        return [(item.node.node_id, float(item.score)) for item in results]

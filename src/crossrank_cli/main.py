@@ -1,4 +1,4 @@
-"""The ``crossrank`` command: ``crossrank eval`` and ``crossrank bench``."""
+"""The ``crossrank`` command: ``crossrank eval``, ``crossrank bench`` and ``crossrank export-onnx``."""
 
 from __future__ import annotations
 
@@ -6,16 +6,21 @@ import typer
 
 from .bench import bench_command
 from .eval_cmd import eval_command
+from .export_cmd import export_command
 
 app = typer.Typer(
     name="crossrank",
-    help="Measure cross-encoder reranking: retrieval quality (eval), speed against the usual tools (bench).",
+    help=(
+        "Measure cross-encoder reranking: retrieval quality (eval), speed against the usual tools (bench); "
+        "export a model to ONNX (export-onnx)."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 app.command("eval")(eval_command)
 app.command("bench")(bench_command)
+app.command("export-onnx")(export_command)
 
 
 def main() -> None:

@@ -68,6 +68,7 @@ def via_path(
     model: str,
     *,
     backend: str = "torch",
+    precision: str = "auto",
     device: str | None = None,
     batch_size: int = 32,
     max_length: int | None = None,
@@ -78,6 +79,7 @@ def via_path(
     """
     options: dict[str, Any] = {
         "backend": backend,
+        "precision": precision,
         "device": device,
         "batch_size": batch_size,
         "max_length": max_length,

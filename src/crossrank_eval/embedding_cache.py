@@ -12,22 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from rerank_core.cache_dir import default_cache_dir
+
 logger = logging.getLogger(__name__)
 
-CACHE_DIR_ENV = "CROSSRANK_CACHE_DIR"
-"""Environment variable that moves the cache folder (default: the user cache folder for crossrank)."""
-
 _FORMAT = "crossrank-embeddings-v1"
-
-
-def default_cache_dir() -> Path:
-    """``$CROSSRANK_CACHE_DIR`` if set, else the platform's user cache folder for crossrank."""
-    value = os.environ.get(CACHE_DIR_ENV)
-    if value:
-        return Path(value).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("crossrank", appauthor=False))
 
 
 class EmbeddingCache:

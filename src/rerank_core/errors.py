@@ -22,8 +22,9 @@ class InvalidArgumentError(RerankError, ValueError):
 class MissingDependencyError(RerankError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
-    def __init__(self, package: str, extra: str) -> None:
-        super().__init__(f'{package} is not installed. Install it with: pip install "crossrank[{extra}]"')
+    def __init__(self, package: str, extra: str, hint: str = "") -> None:
+        message = f'{package} is not installed. Install it with: pip install "crossrank[{extra}]"'
+        super().__init__(f"{message}. {hint}" if hint else message)
         self.package = package
         self.extra = extra
 

@@ -89,3 +89,24 @@ def test_max_chunk_finds_a_relevant_passage_at_token_2000(scifact, bm25_full, ce
     assert tokens >= 1900
     assert chunked[0].index == 0
     assert truncated[0].index != 0
+
+
+def test_bf16_keeps_the_ranking_of_fp32(scifact_first50, bm25_full, scorer, ce_model_path):
+    """bf16, which ``precision="auto"`` picks on CPUs with AMX or AVX-512 BF16, against fp32."""
+    data = scifact_first50
+    candidates = _candidates(bm25_full, data, 30)
+    bf16 = CrossEncoderScorer(ce_model_path, precision="bf16", device="cpu")
+    full = [scorer.score(data.queries[q], [data.doc_text(d) for d in docs]) for q, docs in candidates.items()]
+    half = [bf16.score(data.queries[q], [data.doc_text(d) for d in docs]) for q, docs in candidates.items()]
+    overlap = np.mean(
+        [len(set(np.argsort(-a)[:10]) & set(np.argsort(-b)[:10])) / 10 for a, b in zip(full, half, strict=True)]
+    )
+    diff = np.abs(np.concatenate(full) - np.concatenate(half)).max()
+    ndcg_full = evaluate_runs(data.qrels, _run(candidates, full))["ndcg@10"]
+    ndcg_half = evaluate_runs(data.qrels, _run(candidates, half))["ndcg@10"]
+    print(
+        f"\nbf16 vs fp32, BM25 top-30 of 50 queries: top-10 overlap {overlap:.3f}, max score diff {diff:.4f}, "
+        f"nDCG@10 {ndcg_half:.4f} vs {ndcg_full:.4f}"
+    )
+    assert overlap >= 0.98
+    assert abs(ndcg_half - ndcg_full) <= 0.005

@@ -1,0 +1,138 @@
+"""Where the ONNX backend gets its graph: the model's folder, the hub, or an export cached per model.
+
+A folder (or hub repo) that ships ``model.onnx`` or ``onnx/model.onnx`` is used as it is. A checkpoint
+without ONNX weights is exported once (PyTorch needed that one time) into the user cache folder, keyed by
+the checkpoint's files (path, size, modification time) and the export options; int8 graphs are quantized
+into the same cache. Nothing is written beside the model or into the project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import onnx_export
+from ..cache_dir import default_cache_dir
+from ..errors import ModelLoadError, ModelNotFoundError
+
+logger = logging.getLogger(__name__)
+
+_FORMAT = "crossrank-onnx-v1"
+_OPSET = 17
+_CONFIG_PATTERNS = ("*.json", "*.txt", "*.model")
+"""Hub files besides the weights: configs, tokenizer, vocabulary, sentencepiece model."""
+
+
+def model_files(model_name_or_path: str, precision: str, trust_remote_code: bool) -> tuple[Path, Path]:
+    """The ONNX graph to run for ``precision`` and the folder holding its tokenizer.json and config.json.
+
+    Raises:
+        ModelNotFoundError: no local folder or (cached) hub repo by that name.
+        MissingDependencyError: an export is needed and PyTorch is not installed.
+    """
+    folder = _model_folder(model_name_or_path, trust_remote_code)
+    label = Path(model_name_or_path.rstrip("/\\")).name or "model"
+    if precision == "int8" and (shipped := find_graph(folder, onnx_export.INT8_FILE)):
+        return shipped, folder
+    fp32 = find_graph(folder, onnx_export.ONNX_FILE)
+    if fp32 is None:
+        quantize = "int8" if precision == "int8" else None
+        key = [*_fingerprint(folder), f"opset={_OPSET}", f"quantize={quantize}", f"remote={trust_remote_code}"]
+        exported = _cached(
+            label,
+            key,
+            lambda out: onnx_export.export_onnx(
+                str(folder), out, quantize=quantize, opset=_OPSET, trust_remote_code=trust_remote_code
+            ),
+        )
+        return exported / (onnx_export.INT8_FILE if quantize else onnx_export.ONNX_FILE), exported
+    if precision == "int8":
+        quantized = _cached(
+            label,
+            [*_fingerprint(fp32), "quantize=int8"],
+            lambda out: onnx_export.quantize_int8(fp32, out / onnx_export.INT8_FILE),
+        )
+        return quantized / onnx_export.INT8_FILE, folder
+    return fp32, folder
+
+
+def find_graph(folder: Path, name: str) -> Path | None:
+    """``folder/name`` or ``folder/onnx/name`` (the layout of hub repos and FastEmbed), if present."""
+    return next((path for path in (folder / name, folder / "onnx" / name) if path.is_file()), None)
+
+
+def _model_folder(model_name_or_path: str, trust_remote_code: bool) -> Path:
+    """The local folder, or the hub repo's snapshot (its ONNX weights if it has them, else its torch weights)."""
+    path = Path(model_name_or_path).expanduser()
+    if path.is_dir():
+        return path.resolve()
+    if path.exists():
+        raise ModelLoadError(f"{model_name_or_path!r} is a file; pass the folder that holds the model.")
+    return _hub_snapshot(model_name_or_path, trust_remote_code)
+
+
+def _hub_snapshot(repo_id: str, trust_remote_code: bool) -> Path:
+    """Download what scoring needs from the hub; offline or unreachable, use the cached snapshot."""
+    import httpx
+    from huggingface_hub import list_repo_files, snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError, RepositoryNotFoundError
+
+    try:
+        files = list_repo_files(repo_id)
+    except (HFValidationError, RepositoryNotFoundError) as exc:
+        raise ModelNotFoundError(repo_id, exc) from exc
+    except (OSError, HfHubHTTPError, httpx.HTTPError) as exc:  # offline mode or no network
+        try:
+            return Path(snapshot_download(repo_id, local_files_only=True))
+        except OSError:
+            raise ModelNotFoundError(repo_id, exc) from exc
+    graph = next((name for name in ("onnx/model.onnx", "model.onnx") if name in files), None)
+    if graph:
+        weights = [graph, f"{graph}_data", f"{graph}.data"]
+    elif any(name.endswith(".safetensors") for name in files):
+        weights = ["*.safetensors"]
+    else:
+        weights = ["pytorch_model*.bin"]
+    patterns = [*_CONFIG_PATTERNS, *weights, *(["*.py"] if trust_remote_code else [])]
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=patterns))
+    except (OSError, HfHubHTTPError, httpx.HTTPError) as exc:
+        raise ModelNotFoundError(repo_id, exc) from exc
+
+
+def _fingerprint(path: Path) -> list[str]:
+    """A file, or every file of a folder: absolute path, size and modification time."""
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    stats = [(file, file.stat()) for file in files]
+    return [str(path), *(f"{file.relative_to(path.parent)}:{st.st_size}:{st.st_mtime_ns}" for file, st in stats)]
+
+
+def _cached(label: str, key: list[str], build: Callable[[Path], object]) -> Path:
+    """The cache folder for ``key`` (named after the model's ``label``); ``build`` fills it only once.
+
+    The build writes into a scratch folder that is renamed when complete, so a reader never sees half a graph.
+    """
+    digest = hashlib.sha256("\x00".join([_FORMAT, *key]).encode()).hexdigest()[:24]
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", label)[:60]
+    target = default_cache_dir() / "onnx" / f"{slug}-{digest}"
+    if target.is_dir():
+        logger.debug("Using the cached ONNX graph in %s", target)
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=".building-"))
+    try:
+        build(scratch)
+        os.replace(scratch, target)
+    except OSError:
+        if not target.is_dir():  # unless another process finished the same build first: then keep theirs
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    logger.info("Cached the ONNX graph of %s in %s", label, target)
+    return target

@@ -1,0 +1,79 @@
+"""backend="onnx" with the real cross-encoder on SciFact BM25 top-30 (first 50 queries).
+
+ONNX fp32 gives torch fp32's scores; int8 keeps the figures rerank_core.onnx_export.quantize_int8 documents.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from crossrank_eval import evaluate_runs
+from rerank_core import CrossEncoderScorer
+from rerank_core.onnx_export import export_onnx
+
+INT8_MIN_TOP10_OVERLAP = 0.95
+INT8_MAX_NDCG_DIFF = 0.01
+
+
+@pytest.fixture(scope="module")
+def candidates(scifact_first50, bm25_full) -> dict[str, list[str]]:
+    data = scifact_first50
+    qids = list(data.queries)
+    hits = bm25_full.search([data.queries[q] for q in qids], 30)
+    return {q: [doc for doc, _ in row] for q, row in zip(qids, hits)}
+
+
+@pytest.fixture(scope="module")
+def onnx_folder(ce_model_path, tmp_path_factory):
+    return export_onnx(ce_model_path, tmp_path_factory.mktemp("minilm-onnx"), quantize="int8")
+
+
+def _scores(scorer: CrossEncoderScorer, data, candidates) -> tuple[dict[str, dict[str, float]], float]:
+    """The run (query -> doc -> logit) and the pairs per second it was scored at."""
+    scorer.load()
+    start = time.perf_counter()
+    run = {}
+    for q, docs in candidates.items():
+        scores = scorer.score(data.queries[q], [data.doc_text(d) for d in docs])
+        run[q] = dict(zip(docs, map(float, scores)))
+    return run, sum(map(len, candidates.values())) / (time.perf_counter() - start)
+
+
+@pytest.fixture(scope="module")
+def runs(scifact_first50, candidates, ce_model_path, onnx_folder):
+    """Logit runs of torch fp32, ONNX fp32 and ONNX int8, with their nDCG@10."""
+    scorers = {
+        "torch fp32": CrossEncoderScorer(ce_model_path, precision="fp32", activation="none"),
+        "onnx fp32": CrossEncoderScorer(str(onnx_folder), backend="onnx", activation="none"),
+        "onnx int8": CrossEncoderScorer(str(onnx_folder), backend="onnx", precision="int8", activation="none"),
+    }
+    out = {}
+    for name, scorer in scorers.items():
+        run, speed = _scores(scorer, scifact_first50, candidates)
+        out[name] = run
+        print(f"\n{name}: nDCG@10 {evaluate_runs(scifact_first50.qrels, run)['ndcg@10']:.4f}, {speed:.1f} pairs/s")
+    return out
+
+
+def _top10(run: dict[str, float]) -> set[str]:
+    return set(sorted(run, key=run.__getitem__, reverse=True)[:10])
+
+
+def test_onnx_fp32_scores_equal_torch_fp32(runs):
+    torch_scores = np.array([s for q in runs["torch fp32"] for s in runs["torch fp32"][q].values()])
+    onnx_scores = np.array([s for q in runs["torch fp32"] for s in runs["onnx fp32"][q].values()])
+    print(f"\nlargest |ONNX fp32 - torch fp32| logit difference: {np.abs(onnx_scores - torch_scores).max():.2e}")
+    np.testing.assert_allclose(onnx_scores, torch_scores, atol=1e-3)
+
+
+def test_int8_keeps_the_top10_and_ndcg(runs, scifact_first50):
+    fp32, int8 = runs["onnx fp32"], runs["onnx int8"]
+    overlap = float(np.mean([len(_top10(fp32[q]) & _top10(int8[q])) / 10 for q in fp32]))
+    ndcg_fp32 = evaluate_runs(scifact_first50.qrels, fp32)["ndcg@10"]
+    ndcg_int8 = evaluate_runs(scifact_first50.qrels, int8)["ndcg@10"]
+    print(f"\nint8 against fp32: mean top-10 overlap {overlap:.3f}, nDCG@10 {ndcg_int8:.4f} vs {ndcg_fp32:.4f}")
+    assert overlap >= INT8_MIN_TOP10_OVERLAP
+    assert abs(ndcg_int8 - ndcg_fp32) <= INT8_MAX_NDCG_DIFF
