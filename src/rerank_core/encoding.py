@@ -12,6 +12,11 @@ document without room.
 With ``long_documents="max_chunk"`` a text that does not fit is split into windows of the
 room the query leaves, each overlapping the previous by a quarter, and every window is paired
 with the (same) query.
+
+Any Python string is accepted: lone surrogates (which are not Unicode text and which the tokenizer
+cannot take) are read as U+FFFD replacement characters; control characters, NUL and bidirectional
+marks go to the tokenizer unchanged (it drops what it does not know); empty or blank texts are scored
+as empty.
 """
 
 from __future__ import annotations
@@ -71,7 +76,7 @@ class PairEncoder:
 
     def encode(self, query: str, texts: Sequence[str], long_documents: LongDocuments) -> EncodedPairs:
         """Encode ``query`` with each text; ``owners[i]`` is the text index of ``encodings[i]``."""
-        query_enc = self._tokenizer.encode(query, add_special_tokens=False)
+        query_enc = self._tokenizer.encode(_valid_unicode(query), add_special_tokens=False)
         half = self._room // 2
         chunk = long_documents == "max_chunk"
         text_encs = self._encode_texts(texts, None if chunk else self._room)
@@ -102,16 +107,28 @@ class PairEncoder:
     def _encode_texts(self, texts: Sequence[str], room: int | None) -> list[Encoding]:
         """Tokenize texts without special tokens; with ``room``, skip characters that cannot fit."""
         if room is None:
-            return self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+            return self._tokenizer.encode_batch([_valid_unicode(text) for text in texts], add_special_tokens=False)
         limit = room * _CHARS_PER_TOKEN_BOUND
-        cut = [text[:limit] for text in texts]
+        cut = [_valid_unicode(text[:limit]) for text in texts]
         encs = self._tokenizer.encode_batch(cut, add_special_tokens=False)
         redo = [i for i, (text, enc) in enumerate(zip(texts, encs)) if len(text) > limit and len(enc) < room + 1]
         if redo:
-            for i, enc in zip(redo, self._tokenizer.encode_batch([texts[i] for i in redo], add_special_tokens=False)):
+            whole = [_valid_unicode(texts[i]) for i in redo]
+            for i, enc in zip(redo, self._tokenizer.encode_batch(whole, add_special_tokens=False)):
                 encs[i] = enc
         # Every text that was cut still holds more than ``room`` tokens, so it is counted as truncated.
         return encs
+
+
+def _valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD (every other string comes back as is)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
 
 
 def _cut(encoding: Encoding, length: int) -> Encoding:
