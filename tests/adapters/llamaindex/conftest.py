@@ -67,9 +67,12 @@ def ce_reranker(ce_model_path) -> CrossEncoderRerank:
 
 
 @pytest.fixture(scope="session")
-def scifact_pipeline(scifact_index, ce_model_path):
-    """The helper's defaults (FAISS top 20, reranked top 3) over the session index; MockLLM, no real LLM."""
-    return build_rerank_query_engine(scifact_index, model=ce_model_path, llm=MockLLM())
+def scifact_pipeline(scifact_index, ce_reranker):
+    """The helper's defaults (FAISS top 20, reranked top 3) over the session index; MockLLM, no real LLM.
+
+    It scores with ``ce_reranker``'s (fp32) scorer, so its rankings compare with ``reranked_candidates``.
+    """
+    return build_rerank_query_engine(scifact_index, model=ce_reranker.scorer, llm=MockLLM())
 
 
 @pytest.fixture(scope="session")
