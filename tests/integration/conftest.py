@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from crossrank_eval import Bm25Retriever, DenseRetriever
+from rerank_core import CrossEncoderScorer
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +21,20 @@ def dense_sub(scifact_sub, embed_model_path):
     """FAISS over all-MiniLM-L6-v2 embeddings of the 50-query sub-corpus."""
     ids = list(scifact_sub.corpus)
     return DenseRetriever(embed_model_path, ids, [scifact_sub.doc_text(d) for d in ids])
+
+
+@pytest.fixture(scope="session")
+def bm25_top30(scifact_first50, bm25_full) -> dict[str, list[str]]:
+    """The BM25 top 30 of each of the first 50 queries: the candidates of the precision and backend checks."""
+    data = scifact_first50
+    qids = list(data.queries)
+    hits = bm25_full.search([data.queries[q] for q in qids], 30)
+    return {q: [doc for doc, _ in row] for q, row in zip(qids, hits)}
+
+
+@pytest.fixture(scope="session")
+def fp32_logits(scifact_first50, bm25_top30, ce_model_path) -> dict[str, np.ndarray]:
+    """Torch fp32 logits of every (query, candidate) in ``bm25_top30``: the reference, scored once."""
+    scorer = CrossEncoderScorer(ce_model_path, precision="fp32", activation="none")
+    data = scifact_first50
+    return {q: scorer.score(data.queries[q], [data.doc_text(d) for d in docs]) for q, docs in bm25_top30.items()}
