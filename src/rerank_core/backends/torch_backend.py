@@ -107,6 +107,11 @@ def load_torch_backend(
         raise ModelNotFoundError(model_name_or_path, exc) from exc
     except (ValueError, RuntimeError, KeyError) as exc:
         raise ModelLoadError(f"Cannot load {model_name_or_path!r} as a cross-encoder: {exc}") from exc
+    except Exception as exc:  # weight readers raise their own types (safetensors' SafetensorError, ...)
+        raise ModelLoadError(
+            f"Cannot read the weights of {model_name_or_path!r} ({type(exc).__name__}: {exc}). A weight file is "
+            "damaged or incomplete: download or save the model again."
+        ) from exc
     backend = TorchBackend(cross_encoder, max_length, chosen)
     logger.info(
         "Loaded %s on %s (torch %s, %s; max_length=%d)",
