@@ -191,5 +191,7 @@ def _page_contents(documents: Sequence[Document]) -> list[str]:
     for i, doc in enumerate(documents):
         if not isinstance(doc, Document):
             raise InvalidTextError(f"documents[{i}] is a {type(doc).__name__}, not a Document.")
+        if not isinstance(doc.page_content, str):
+            raise InvalidTextError(f"documents[{i}].page_content is a {type(doc.page_content).__name__}, not a string.")
         texts.append(doc.page_content)
     return texts

@@ -11,7 +11,7 @@ from llama_index.core.callbacks import CBEventType, EventPayload
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRankStartEvent
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
-from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
+from llama_index.core.schema import ImageNode, MetadataMode, NodeWithScore, QueryBundle
 
 from rerank_core import (
     DEFAULT_MODEL,
@@ -156,9 +156,10 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         the scoring. Inputs of the wrong type are rejected before any event.
         """
         query_bundle = _query_bundle(nodes, query_bundle)
+        texts = self._texts(nodes)
         with self._reranking(nodes, query_bundle) as outcome:
             if nodes:
-                hits = self.scorer.rank(query_bundle.query_str, self._texts(nodes), **self._ranking())
+                hits = self.scorer.rank(query_bundle.query_str, texts, **self._ranking())
                 outcome.extend(self._results(nodes, hits))
         return outcome
 
@@ -173,9 +174,10 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         :meth:`rerank_core.CrossEncoderScorer.ascore`); the event loop never blocks on the model.
         """
         query_bundle = _query_bundle(nodes, query_bundle)
+        texts = self._texts(nodes)
         with self._reranking(nodes, query_bundle) as outcome:
             if nodes:
-                hits = await self.scorer.arank(query_bundle.query_str, self._texts(nodes), **self._ranking())
+                hits = await self.scorer.arank(query_bundle.query_str, texts, **self._ranking())
                 outcome.extend(self._results(nodes, hits))
         return outcome
 
@@ -208,7 +210,19 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
             dispatcher.event(ReRankEndEvent(nodes=reranked))
 
     def _texts(self, nodes: Sequence[NodeWithScore]) -> list[str]:
-        return [item.node.get_content(metadata_mode=self.metadata_mode) for item in nodes]
+        """The text the cross-encoder reads for each node; nodes with no text are refused, naming the index."""
+        texts = []
+        for i, item in enumerate(nodes):
+            if isinstance(item.node, ImageNode) and not item.node.text:
+                raise InvalidTextError(
+                    f"nodes[{i}] is an ImageNode without text; a cross-encoder scores text. Drop image nodes "
+                    "before reranking, or give them a caption as text."
+                )
+            content = item.node.get_content(metadata_mode=self.metadata_mode)
+            if not isinstance(content, str):
+                raise InvalidTextError(f"nodes[{i}] has no text (its content is a {type(content).__name__}).")
+            texts.append(content)
+        return texts
 
     def _ranking(self) -> dict[str, Any]:
         return {"top_n": self.top_n, "min_score": self.min_score, "rank_window_size": self.rank_window_size}
