@@ -63,7 +63,8 @@ class PairEncoder:
             self._tokenizer.encode("a", add_special_tokens=False),
             self._tokenizer.encode("b", add_special_tokens=False),
         )
-        if len(set(probe.sequence_ids) - {None}) < 2 and not any(probe.type_ids):
+        joins_pairs = None in probe.sequence_ids and (len(set(probe.sequence_ids) - {None}) == 2 or any(probe.type_ids))
+        if not joins_pairs:
             raise ModelLoadError(
                 "The tokenizer has no template for text pairs (its post-processor does not join a query and "
                 "a document with separator tokens), so it cannot feed a cross-encoder. Use the tokenizer "

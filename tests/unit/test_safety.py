@@ -101,3 +101,18 @@ def test_remote_code_is_off_unless_asked_for_everywhere():
     assert CrossEncoderScorer().trust_remote_code is False
     assert CrossEncoderReranker().trust_remote_code is False
     assert CrossEncoderRerank().trust_remote_code is False
+
+
+def test_a_tokenizer_without_a_pair_template_is_refused(tmp_path, tiny_model_dir):
+    import json
+
+    from rerank_core.onnx_export import export_onnx
+
+    folder = export_onnx(tiny_model_dir, tmp_path / "onnx")
+    tokenizer = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+    tokenizer["post_processor"] = None  # joins no query and document: an embedding model's tokenizer
+    (folder / "tokenizer.json").write_text(json.dumps(tokenizer), encoding="utf-8")
+    scorer = CrossEncoderScorer(str(folder), backend="onnx")
+    with pytest.raises(ModelLoadError, match="no template for text pairs"):
+        scorer.score("query", ["text"])
+    assert not scorer.loaded
