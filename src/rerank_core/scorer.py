@@ -192,9 +192,10 @@ class CrossEncoderScorer:
         scores, keys, missing = self._cached(query, texts)
         if missing:
             backend, encoder = self._loaded_model()
-            pairs = self._encode(encoder, query, [texts[i] for i in missing])
-            logits = _forward(backend, pairs.encodings, size, show_progress)
-            self._fill(scores, keys, missing, pairs, logits)
+            for part in _chunks(missing):
+                pairs = self._encode(encoder, query, [texts[i] for i in part])
+                logits = _forward(backend, pairs.encodings, size, show_progress)
+                self._fill(scores, keys, part, pairs, logits)
         return scores
 
     async def ascore(self, query: str, texts: Sequence[str]) -> np.ndarray:
@@ -208,9 +209,10 @@ class CrossEncoderScorer:
         scores, keys, missing = self._cached(query, texts)
         if missing:
             _, encoder = await asyncio.to_thread(self._loaded_model)
-            pairs = await asyncio.to_thread(self._encode, encoder, query, [texts[i] for i in missing])
-            logits = await self._batcher().submit(pairs.encodings)
-            self._fill(scores, keys, missing, pairs, logits)
+            for part in _chunks(missing):
+                pairs = await asyncio.to_thread(self._encode, encoder, query, [texts[i] for i in part])
+                logits = await self._batcher().submit(pairs.encodings)
+                self._fill(scores, keys, part, pairs, logits)
         return scores
 
     def rank(
@@ -326,6 +328,16 @@ class CrossEncoderScorer:
                 max_length,
                 self.model_name_or_path,
             )
+
+
+TEXTS_PER_CHUNK = 1024
+"""Texts tokenized and scored together within one call: memory stays bounded however many texts come in,
+while length-sorted batching still has a thousand texts to sort."""
+
+
+def _chunks(indices: list[int]) -> list[list[int]]:
+    """``indices`` in consecutive runs of at most :data:`TEXTS_PER_CHUNK`."""
+    return [indices[start : start + TEXTS_PER_CHUNK] for start in range(0, len(indices), TEXTS_PER_CHUNK)]
 
 
 def _forward(backend: Backend, encodings: list[Encoding], batch_size: int, show_progress: bool) -> np.ndarray:

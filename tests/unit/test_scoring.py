@@ -130,3 +130,17 @@ def test_progress_bar_is_shown_only_when_asked(scorer, capsys):
     assert "Reranking" not in capsys.readouterr().err
     scorer.score(QUERY, TEXTS, show_progress=True)
     assert "Reranking" in capsys.readouterr().err
+
+
+def test_long_calls_are_scored_in_chunks_with_the_same_scores(tiny_model_dir, monkeypatch):
+    from rerank_core import scorer as scorer_module
+
+    scorer = CrossEncoderScorer(tiny_model_dir, precision="fp32")
+    whole = scorer.score(QUERY, TEXTS)
+    monkeypatch.setattr(scorer_module, "TEXTS_PER_CHUNK", 3)
+    seen: list[int] = []
+    backend = scorer._loaded_model()[0]
+    real = backend.forward
+    monkeypatch.setattr(backend, "forward", lambda batch: seen.append(len(batch["input_ids"])) or real(batch))
+    np.testing.assert_allclose(scorer.score(QUERY, TEXTS), whole, atol=1e-5)
+    assert max(seen) <= 3 and sum(seen) == len(TEXTS)
