@@ -63,7 +63,7 @@ def test_rank_holds_its_invariants_on_any_input(scorer, query, texts, top_n, win
     survivors = len(scored)
     if scored and top_n != 0:
         all_scores = scorer.score(query, scored)
-        survivors = int(np.sum(all_scores >= min_score)) if min_score is not None else len(scored)
+        survivors = int(np.sum(all_scores.astype(np.float64) >= min_score)) if min_score is not None else len(scored)
     if min_score is not None:
         assert all(s >= min_score for s in scores)
     assert len(ranked) == min(len(scored) if top_n is None else top_n, survivors)
