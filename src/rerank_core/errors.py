@@ -49,3 +49,19 @@ class ModelNotFoundError(ModelLoadError):
 
 class DeviceUnavailableError(RerankError):
     """The requested device (for example CUDA) is not available on this machine."""
+
+
+class RemoteScorerError(RerankError):
+    """A served reranker answered with an error that is not the caller's input (see ``status``)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ServiceUnavailableError(RemoteScorerError, ConnectionError):
+    """A served reranker cannot be reached (after the retries) or says it is overloaded."""
+
+
+class RemoteTimeoutError(RemoteScorerError, TimeoutError):
+    """A served reranker did not answer within the timeout."""

@@ -46,10 +46,10 @@ def rank_texts(
     Arguments are validated before anything is scored; an empty ``texts`` returns ``[]``
     without calling ``score_fn``.
     """
-    candidates = _candidates(query, texts, top_n, min_score, rank_window_size)
+    candidates = candidates_to_score(query, texts, top_n, min_score, rank_window_size)
     if not candidates:
         return []
-    return _ranked(score_fn(query, candidates), len(candidates), top_n, min_score)
+    return ranked_from_scores(score_fn(query, candidates), len(candidates), top_n, min_score)
 
 
 async def arank_texts(
@@ -62,16 +62,16 @@ async def arank_texts(
     rank_window_size: int | None = None,
 ) -> list[Ranked]:
     """:func:`rank_texts` with an async scoring function."""
-    candidates = _candidates(query, texts, top_n, min_score, rank_window_size)
+    candidates = candidates_to_score(query, texts, top_n, min_score, rank_window_size)
     if not candidates:
         return []
-    return _ranked(await ascore_fn(query, candidates), len(candidates), top_n, min_score)
+    return ranked_from_scores(await ascore_fn(query, candidates), len(candidates), top_n, min_score)
 
 
-def _candidates(
+def candidates_to_score(
     query: str, texts: Sequence[str], top_n: int | None, min_score: float | None, rank_window_size: int | None
 ) -> Sequence[str]:
-    """Validate everything, then the texts to score (none when ``top_n`` is 0)."""
+    """Validate every argument, then return the texts to score (the window; none when ``top_n`` is 0)."""
     check_query(query)
     check_texts(texts)
     check_top_n(top_n)
@@ -81,7 +81,8 @@ def _candidates(
     return [] if top_n == 0 else candidates
 
 
-def _ranked(scores: object, count: int, top_n: int | None, min_score: float | None) -> list[Ranked]:
+def ranked_from_scores(scores: object, count: int, top_n: int | None, min_score: float | None) -> list[Ranked]:
+    """Rank the ``count`` scores of :func:`candidates_to_score`'s texts; a wrong count is an error."""
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     if scores.shape[0] != count:
         raise ValueError(f"The scoring function returned {scores.shape[0]} scores for {count} texts.")

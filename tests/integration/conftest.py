@@ -24,17 +24,40 @@ def dense_sub(scifact_sub, embed_model_path):
 
 
 @pytest.fixture(scope="session")
-def bm25_top30(scifact_first50, bm25_full) -> dict[str, list[str]]:
-    """The BM25 top 30 of each of the first 50 queries: the candidates of the precision and backend checks."""
+def bm25_top40(scifact_first50, bm25_full) -> dict[str, list[str]]:
+    """The BM25 top 40 of each of the first 50 queries: 2,000 real (query, abstract) pairs."""
     data = scifact_first50
     qids = list(data.queries)
-    hits = bm25_full.search([data.queries[q] for q in qids], 30)
+    hits = bm25_full.search([data.queries[q] for q in qids], 40)
     return {q: [doc for doc, _ in row] for q, row in zip(qids, hits)}
 
 
 @pytest.fixture(scope="session")
-def fp32_logits(scifact_first50, bm25_top30, ce_model_path) -> dict[str, np.ndarray]:
-    """Torch fp32 logits of every (query, candidate) in ``bm25_top30``: the reference, scored once."""
+def bm25_top30(bm25_top40) -> dict[str, list[str]]:
+    """The BM25 top 30 of each of the first 50 queries: the candidates of the precision and backend checks."""
+    return {q: docs[:30] for q, docs in bm25_top40.items()}
+
+
+@pytest.fixture(scope="session")
+def fp32_logits40(scifact_first50, bm25_top40, ce_model_path) -> dict[str, np.ndarray]:
+    """Torch fp32 logits of every (query, candidate) in ``bm25_top40``: the reference, scored once."""
     scorer = CrossEncoderScorer(ce_model_path, precision="fp32", activation="none")
     data = scifact_first50
-    return {q: scorer.score(data.queries[q], [data.doc_text(d) for d in docs]) for q, docs in bm25_top30.items()}
+    return {q: scorer.score(data.queries[q], [data.doc_text(d) for d in docs]) for q, docs in bm25_top40.items()}
+
+
+@pytest.fixture(scope="session")
+def fp32_logits(fp32_logits40) -> dict[str, np.ndarray]:
+    """:func:`fp32_logits40` for the candidates of ``bm25_top30``."""
+    return {q: logits[:30] for q, logits in fp32_logits40.items()}
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A local Ray with 2 CPUs for the test session, shut down at its end."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield ray
+    ray.shutdown()
