@@ -1,4 +1,4 @@
-"""The ``crossrank`` command: ``crossrank eval``, ``crossrank bench`` and ``crossrank export-onnx``."""
+"""The ``crossrank`` command: ``eval``, ``bench``, ``export-onnx`` and ``serve``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import typer
 from .bench import bench_command
 from .eval_cmd import eval_command
 from .export_cmd import export_command
+from .serve_cmd import serve_command
 
 app = typer.Typer(
     name="crossrank",
     help=(
         "Measure cross-encoder reranking: retrieval quality (eval), speed against the usual tools (bench); "
-        "export a model to ONNX (export-onnx)."
+        "export a model to ONNX (export-onnx); serve a model over HTTP on Ray Serve (serve)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command("eval")(eval_command)
 app.command("bench")(bench_command)
 app.command("export-onnx")(export_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:

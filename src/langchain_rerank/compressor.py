@@ -15,10 +15,10 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from rerank_core import (
     DEFAULT_MODEL,
-    CrossEncoderScorer,
     InvalidArgumentError,
     InvalidTextError,
     Ranked,
+    Scorer,
     ScorerOptions,
 )
 from rerank_core.ranking import AsyncScoreFn, ScoreFn, arank_texts, rank_texts
@@ -33,8 +33,9 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
     A drop-in replacement for ``langchain_classic.retrievers.document_compressors.CrossEncoderReranker``:
     ``CrossEncoderReranker(model=HuggingFaceCrossEncoder(model_name=...), top_n=3)`` works unchanged.
     ``model`` also takes a Hugging Face model id or local folder, scored by crossrank's engine (shared
-    per process, loaded on first use, with the scorer options below), or a ready
-    :class:`rerank_core.CrossEncoderScorer`.
+    per process, loaded on first use, with the scorer options below), or a ready ``rerank_core.Scorer``:
+    a :class:`rerank_core.CrossEncoderScorer`, or a :class:`rerank_core.RemoteScorer` for a model served
+    by ``crossrank serve``.
 
     Results are new ``Document`` objects, best first (ties keep input order), with every field of the
     input (``id``, ``metadata``) and the score in ``metadata[score_key]``; the input documents and list
@@ -59,7 +60,7 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
             docs[0].metadata["relevance_score"]  # 0..1
     """
 
-    model: str | BaseCrossEncoder | CrossEncoderScorer = DEFAULT_MODEL
+    model: str | BaseCrossEncoder | Scorer = DEFAULT_MODEL
     """A Hugging Face model id or local folder, any LangChain ``BaseCrossEncoder``, or a crossrank scorer."""
     top_n: int | None = 3
     """Documents to return; ``None`` keeps every scored document, ``0`` returns none."""
@@ -141,9 +142,10 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
     ) -> Sequence[Document]:
         """:meth:`compress_documents` for asyncio, with the same results.
 
-        With a crossrank model (an id, a path or a scorer), concurrent calls on one event loop are
-        micro-batched into shared model batches (see :meth:`rerank_core.CrossEncoderScorer.ascore`);
-        a LangChain ``BaseCrossEncoder`` is scored in a worker thread. The event loop never blocks.
+        With a crossrank model (an id, a path or a local scorer), concurrent calls on one event loop are
+        micro-batched into shared model batches (see :meth:`rerank_core.CrossEncoderScorer.ascore`); a
+        ``RemoteScorer`` sends them concurrently to its server, which merges them; a LangChain
+        ``BaseCrossEncoder`` is scored in a worker thread. The event loop never blocks.
         """
         ranked = await arank_texts(self._ascore_fn(), query, _page_contents(documents), **self._ranking())
         return self._results(documents, ranked)
@@ -160,11 +162,11 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
             for hit in ranked
         ]
 
-    def _scorer(self) -> CrossEncoderScorer | None:
+    def _scorer(self) -> Scorer | None:
         """The crossrank scorer behind ``model`` (created lazily, not loaded), or ``None`` for a BaseCrossEncoder."""
         if isinstance(self.model, str):
             return self.shared_scorer(self.model)
-        return self.model if isinstance(self.model, CrossEncoderScorer) else None
+        return self.model if isinstance(self.model, Scorer) else None
 
     def _score_fn(self) -> ScoreFn:
         """The scoring function for ``model``."""

@@ -19,6 +19,7 @@ from rerank_core import (
     InvalidArgumentError,
     InvalidTextError,
     Ranked,
+    Scorer,
     ScorerOptions,
 )
 
@@ -78,12 +79,12 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         default=MetadataMode.EMBED, description="Which metadata goes into the text the cross-encoder reads."
     )
 
-    _scorer: CrossEncoderScorer | None = PrivateAttr(default=None)
+    _scorer: Scorer | None = PrivateAttr(default=None)
 
     def __init__(
         self,
         top_n: int | None = 2,
-        model: str | CrossEncoderScorer = DEFAULT_MODEL,
+        model: str | Scorer = DEFAULT_MODEL,
         device: str | None = None,
         keep_retrieval_score: bool = False,
         trust_remote_code: bool = False,
@@ -93,7 +94,8 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
 
         Args:
             top_n: Nodes to return, best first (``None``: all scored nodes; ``0``: none).
-            model: A Hugging Face model id or local folder, or a ready ``rerank_core.CrossEncoderScorer``
+            model: A Hugging Face model id or local folder, or a ready ``rerank_core.Scorer``: a
+                ``CrossEncoderScorer`` or a ``RemoteScorer`` for a model served by ``crossrank serve``
                 (then configure device and other scorer options on the scorer, not here).
             device: ``None`` picks CUDA when available, else CPU.
             keep_retrieval_score: Keep the first-stage score in the returned node's metadata.
@@ -102,28 +104,26 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                 other scorer options (``batch_size``, ``max_length``, ``activation``, ``long_documents``,
                 ``backend``, ``model_kwargs``).
         """
-        scorer: CrossEncoderScorer | None = None
-        if isinstance(model, CrossEncoderScorer):
+        scorer: Scorer | None = None
+        if isinstance(model, Scorer):
             scorer = model
             given = [name for name in _SCORER_OPTIONS if name in kwargs]
             given += ["device"] if device is not None else []
             given += ["trust_remote_code"] if trust_remote_code else []
             if given:
                 raise InvalidArgumentError(
-                    f"{', '.join(sorted(given))} cannot be set when model is a CrossEncoderScorer; "
+                    f"{', '.join(sorted(given))} cannot be set when model is a {type(scorer).__name__}; "
                     "configure the scorer itself, or pass its model id or path as model instead."
                 )
-            options = scorer.options
-            model, device, trust_remote_code = (
-                scorer.model_name_or_path,
-                options.pop("device"),
-                options.pop("trust_remote_code"),
-            )
-            kwargs.update(options)
+            model = scorer.model_name_or_path
+            if isinstance(scorer, CrossEncoderScorer):
+                options = scorer.options
+                device, trust_remote_code = options.pop("device"), options.pop("trust_remote_code")
+                kwargs.update(options)
         elif not isinstance(model, str):
             raise TypeError(
                 "model must be a Hugging Face model id, a local folder path or a "
-                f"rerank_core.CrossEncoderScorer, got {type(model).__name__}."
+                f"rerank_core.Scorer (CrossEncoderScorer, RemoteScorer), got {type(model).__name__}."
             )
         super().__init__(
             top_n=top_n,
@@ -140,7 +140,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         return "CrossEncoderRerank"
 
     @property
-    def scorer(self) -> CrossEncoderScorer:
+    def scorer(self) -> Scorer:
         """The scorer in use: the one passed as ``model``, else the process-wide one for these options."""
         return self._scorer if self._scorer is not None else self.shared_scorer(self.model)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
+from .base import Scorer
 from .errors import (
     DeviceUnavailableError,
     InvalidArgumentError,
@@ -13,7 +15,10 @@ from .errors import (
     MissingDependencyError,
     ModelLoadError,
     ModelNotFoundError,
+    RemoteScorerError,
+    RemoteTimeoutError,
     RerankError,
+    ServiceUnavailableError,
 )
 from .options import ScorerOptions
 from .ranking import rank_texts, select
@@ -28,6 +33,19 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
+if TYPE_CHECKING:
+    from .remote import RemoteScorer
+
+
+def __getattr__(name: str) -> Any:
+    """``RemoteScorer`` is imported on first use, so ``import rerank_core`` never needs an HTTP client."""
+    if name == "RemoteScorer":
+        from .remote import RemoteScorer
+
+        return RemoteScorer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "DEFAULT_MODEL",
     "CrossEncoderScorer",
@@ -39,8 +57,13 @@ __all__ = [
     "ModelLoadError",
     "ModelNotFoundError",
     "Ranked",
+    "RemoteScorer",
+    "RemoteScorerError",
+    "RemoteTimeoutError",
     "RerankError",
+    "Scorer",
     "ScorerOptions",
+    "ServiceUnavailableError",
     "clear_scorers",
     "get_scorer",
     "rank_texts",

@@ -177,7 +177,9 @@ def _ranked(response: httpx.Response, request: RerankRequest) -> list[Ranked]:
     answer = RerankResponse.model_validate(_json(response))
     count = len(request.documents)
     if any(not 0 <= hit.index < count for hit in answer.results):
-        raise RemoteScorerError(f"The server returned an index outside the {count} documents sent.", response.status_code)
+        raise RemoteScorerError(
+            f"The server returned an index outside the {count} documents sent.", response.status_code
+        )
     ranked = ranked_from_scores(_scores_of(answer, count), count, request.top_n, request.min_score)
     if [hit.index for hit in ranked] != [hit.index for hit in answer.results]:
         raise RemoteScorerError("The server's ranking does not follow its own scores.", response.status_code)

@@ -7,8 +7,6 @@ Each replica loads one :class:`CrossEncoderScorer`. Requests are validated befor
 :class:`rerank_core.RemoteScorer`.
 """
 
-from __future__ import annotations
-
 import asyncio
 from typing import Any
 
@@ -30,6 +28,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     raise MissingDependencyError("ray[serve]", "ray", "crossrank serve runs on Ray Serve.") from exc
 
 api = FastAPI(title="crossrank", summary="Cross-encoder reranking over HTTP.")
+# Ray Serve serialises the routes when the class below is decorated: every helper they call is defined above it.
 
 
 def _pairs(groups: list[tuple[str, list[str]]]) -> int:
@@ -39,6 +38,15 @@ def _pairs(groups: list[tuple[str, list[str]]]) -> int:
 
 def _error(status: int, kind: str, detail: str) -> JSONResponse:
     return JSONResponse(ErrorBody(error=kind, detail=detail).model_dump(), status_code=status)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    """Pydantic's errors as one line per field: ``documents.2: Input should be a valid string``."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "body"
+        lines.append(f"{where}: {error['msg']}")
+    return "Bad request body: " + "; ".join(lines)
 
 
 @serve.deployment(max_ongoing_requests=64)
@@ -58,13 +66,23 @@ class RerankDeployment:
         self.limits = ServeLimits(**limits)
         self.shared_batch.set_max_batch_size(max_batch_pairs)
         self.shared_batch.set_batch_wait_timeout_s(batch_wait_ms / 1000)
+        self.requests_scored = 0
+        self.batches_run = 0
 
     @api.get("/health")
     def health(self) -> dict[str, Any]:
-        """The model this replica serves and its precision."""
-        return {"status": "ok", "model": self.scorer.model_name_or_path, "precision": self.scorer.precision_used}
+        """The model this replica serves, its precision, and the requests and shared batches it has scored."""
+        return {
+            "status": "ok",
+            "model": self.scorer.model_name_or_path,
+            "precision": self.scorer.precision_used,
+            "requests_scored": self.requests_scored,
+            "batches_run": self.batches_run,
+        }
 
-    @api.post("/rerank", response_model=RerankResponse, responses={413: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+    @api.post(
+        "/rerank", response_model=RerankResponse, responses={413: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+    )
     async def rerank(self, request: Request) -> Any:
         """Rank ``documents`` against ``query``: indices into ``documents`` and scores, best first."""
         body = await self._body(request)
@@ -76,8 +94,10 @@ class RerankDeployment:
             return _error(422, "InvalidRequest", _validation_message(exc))
         if len(req.documents) > self.limits.max_documents:
             return _error(
-                413, "InvalidArgumentError", f"{len(req.documents)} documents is more than this server's limit of "
-                f"{self.limits.max_documents} per request; split the request."
+                413,
+                "InvalidArgumentError",
+                f"{len(req.documents)} documents is more than this server's limit of "
+                f"{self.limits.max_documents} per request; split the request.",
             )
         try:
             candidates = candidates_to_score(req.query, req.documents, req.top_n, req.min_score, req.rank_window_size)
@@ -88,15 +108,20 @@ class RerankDeployment:
         results = [RankedDocument(index=hit.index, score=hit.score) for hit in ranked]
         return RerankResponse(model=self.scorer.model_name_or_path, results=results)
 
-    @serve.batch(max_batch_size=256, batch_wait_timeout_s=0.01, batch_size_fn=_pairs)
+    @serve.batch(max_batch_size=1024, batch_wait_timeout_s=0.01, batch_size_fn=_pairs)
     async def shared_batch(self, groups: list[tuple[str, list[str]]]) -> list[np.ndarray]:
         """Score concurrent requests' pairs together, in a worker thread so the replica keeps answering."""
-        return await asyncio.to_thread(self.scorer.score_groups, groups)
+        scores = await asyncio.to_thread(self.scorer.score_groups, groups)
+        self.requests_scored += len(groups)
+        self.batches_run += 1
+        return scores
 
     async def _body(self, request: Request) -> bytes | JSONResponse:
         """The request body, read no further than the size limit."""
         limit = self.limits.max_body_bytes
-        too_big = _error(413, "InvalidRequest", f"The request body is larger than this server's limit of {limit} bytes.")
+        too_big = _error(
+            413, "InvalidRequest", f"The request body is larger than this server's limit of {limit} bytes."
+        )
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return too_big
@@ -109,22 +134,13 @@ class RerankDeployment:
         return b"".join(chunks)
 
 
-def _validation_message(exc: ValidationError) -> str:
-    """Pydantic's errors as one line per field: ``documents.2: Input should be a valid string``."""
-    lines = []
-    for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"]) or "body"
-        lines.append(f"{where}: {error['msg']}")
-    return "Bad request body: " + "; ".join(lines)
-
-
 def build_app(
     model: str = DEFAULT_MODEL,
     *,
     replicas: int = 1,
     min_replicas: int | None = None,
     max_replicas: int | None = None,
-    max_batch_pairs: int = 256,
+    max_batch_pairs: int = 1024,
     batch_wait_ms: float = 10.0,
     max_ongoing_requests: int = 64,
     limits: ServeLimits | None = None,

@@ -1,0 +1,111 @@
+"""``crossrank serve``: a cross-encoder behind ``POST /rerank`` on Ray Serve."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from rerank_core import RerankError
+
+from .defaults import MODEL_ENV, default_model
+
+
+class BackendChoice(StrEnum):
+    """``--backend`` values."""
+
+    torch = "torch"
+    onnx = "onnx"
+
+
+class PrecisionChoice(StrEnum):
+    """``--precision`` values."""
+
+    auto = "auto"
+    fp32 = "fp32"
+    bf16 = "bf16"
+    fp16 = "fp16"
+    int8 = "int8"
+
+
+def serve_command(
+    model: Annotated[
+        str | None,
+        typer.Option(help=f"Cross-encoder id or folder (default: ${MODEL_ENV} or the library default)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port.")] = 8000,
+    replicas: Annotated[int, typer.Option(min=1, help="Replicas, each with its own copy of the model.")] = 1,
+    min_replicas: Annotated[
+        int | None, typer.Option(min=1, help="Autoscale from this many replicas (with --max-replicas).")
+    ] = None,
+    max_replicas: Annotated[
+        int | None, typer.Option(min=1, help="Autoscale up to this many replicas (with --min-replicas).")
+    ] = None,
+    max_batch_pairs: Annotated[
+        int, typer.Option(min=1, help="Most (query, document) pairs merged from concurrent requests into one batch.")
+    ] = 1024,
+    batch_wait_ms: Annotated[
+        float, typer.Option(min=0, help="How long a request waits for others to share its batch.")
+    ] = 10.0,
+    max_documents: Annotated[int, typer.Option(min=1, help="Documents per request; more get 413.")] = 1000,
+    max_body_mb: Annotated[float, typer.Option(min=0.001, help="Request body size limit; larger get 413.")] = 16.0,
+    num_cpus: Annotated[float, typer.Option(min=0, help="CPUs per replica (PyTorch threads).")] = 1.0,
+    num_gpus: Annotated[float, typer.Option(min=0, help="GPUs per replica (use with --device cuda).")] = 0.0,
+    backend: Annotated[BackendChoice, typer.Option(help="Inference backend.")] = BackendChoice.torch,
+    precision: Annotated[
+        PrecisionChoice, typer.Option(help="Numeric precision (auto: fastest that keeps the ranking).")
+    ] = PrecisionChoice.auto,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: CUDA if available, else CPU).")] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(help='Ray cluster to run on ("auto" for the one this node belongs to; default: a local Ray).'),
+    ] = None,
+) -> None:
+    """Serve a cross-encoder on Ray Serve: POST /rerank (query, documents, top_n, ...) and GET /health."""
+    try:
+        import ray
+        from ray import serve
+
+        from rerank_core.rerank_api import ServeLimits
+        from rerank_core.serving import build_app
+    except ImportError as exc:
+        typer.echo(f'Error: {exc}. Install Ray with: pip install "crossrank[ray]"', err=True)
+        raise typer.Exit(1) from exc
+    model = model or default_model()
+    try:
+        app = build_app(
+            model,
+            replicas=replicas,
+            min_replicas=min_replicas,
+            max_replicas=max_replicas,
+            max_batch_pairs=max_batch_pairs,
+            batch_wait_ms=batch_wait_ms,
+            limits=ServeLimits(max_documents=max_documents, max_body_bytes=int(max_body_mb * 1024 * 1024)),
+            num_cpus=num_cpus,
+            num_gpus=num_gpus,
+            backend=backend.value,
+            precision=precision.value,
+            device=device,
+        )
+    except RerankError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    ray.init(address=address)
+    try:
+        serve.start(http_options={"host": host, "port": port})
+        serve.run(app, route_prefix="/")
+        typer.echo(f"Serving {model} at http://{host}:{port} (POST /rerank, GET /health). Ctrl-C stops.")
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        typer.echo("Stopping.")
+        serve.shutdown()
+        ray.shutdown()
