@@ -12,6 +12,7 @@ import typer
 from crossrank_eval import BeirFormatError
 from rerank_core import RerankError
 
+from .choices import PrecisionChoice
 from .defaults import EMBED_MODEL_ENV, MODEL_ENV, default_embed_model, default_model
 from .eval_report import eval_table, plot_windows
 from .evaluation import FIRST_STAGES, EvalSettings, run_eval
@@ -23,6 +24,13 @@ class FirstStageChoice(StrEnum):
     bm25 = "bm25"
     dense = "dense"
     both = "both"
+
+
+class EngineChoice(StrEnum):
+    """``--engine`` values."""
+
+    local = "local"
+    ray = "ray"
 
 
 class ViaChoice(StrEnum):
@@ -60,11 +68,23 @@ def eval_command(
     max_queries: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N judged queries.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Pairs per forward pass.")] = 32,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: CUDA if available, else CPU).")] = None,
+    precision: Annotated[
+        PrecisionChoice, typer.Option(help="Numeric precision (auto: the fastest that keeps the ranking).")
+    ] = PrecisionChoice.auto,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(
+            help="local: rerank in this process; ray: one Ray Data job over every query (RAY_ADDRESS or local)."
+        ),
+    ] = EngineChoice.local,
+    actors: Annotated[int, typer.Option(min=1, help="Ray actors with --engine ray, each with its own model.")] = 1,
     out: Annotated[Path | None, typer.Option(help="Write the full results as JSON here.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Save nDCG@10 and ms/query against window size here.")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars on stderr.")] = True,
 ) -> None:
     """Measure nDCG@10, Recall@10/100 and MRR@10 of a first stage alone and after cross-encoder reranking."""
+    if engine is EngineChoice.ray and via:
+        raise typer.BadParameter("--via chooses a local path; --engine ray reranks through the core on Ray.")
     windows = tuple(rank_window_size or ())
     too_wide = [w for w in windows if w > k]
     if too_wide:
@@ -81,6 +101,9 @@ def eval_command(
         max_queries=max_queries,
         batch_size=batch_size,
         device=device,
+        precision=precision.value,
+        engine=engine.value,
+        actors=actors,
         progress=progress,
     )
     try:

@@ -48,7 +48,13 @@ def eval_table(report: dict[str, Any]) -> str:
         f"{settings['data_dir']} ({settings['split']}): {dataset['queries']} queries, {dataset['documents']} "
         f"documents, top {settings['k']} candidates; cross-encoder {settings['model']}"
     )
-    return title + "\n" + format_table(headers, rows)
+    notes = [
+        f"{row['via']}, {row['first_stage']}, window {row['rank_window_size']}: {row['ray']['pairs_per_second']:.1f} "
+        f"pairs/s over the whole job ({row['ray']['seconds']:.1f} s, actor start-up included)"
+        for row in report["reranked"]
+        if "ray" in row
+    ]
+    return "\n".join([title, format_table(headers, rows), *notes])
 
 
 def plot_windows(report: dict[str, Any], path: Path) -> None:

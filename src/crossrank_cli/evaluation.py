@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,17 @@ class EvalSettings:
     max_queries: int | None = None
     batch_size: int = 32
     device: str | None = None
+    precision: str = "auto"
+    engine: str = "local"
+    """``local`` (this process, through each of ``vias``) or ``ray`` (one Ray Data job per window)."""
+    actors: int = 1
+    """Ray actors of ``engine="ray"``."""
     progress: bool = True
+
+    @property
+    def scorer_options(self) -> dict[str, Any]:
+        """The cross-encoder options every path uses."""
+        return {"device": self.device, "batch_size": self.batch_size, "precision": self.precision}
 
 
 def load_dataset(settings: EvalSettings) -> BeirDataset:
@@ -122,9 +132,9 @@ def warm_up(path: RerankPath, dataset: BeirDataset, candidates: Candidates) -> N
 def run_eval(settings: EvalSettings) -> dict[str, Any]:
     """Evaluate every (first stage, path, window) combination; the report as a JSON-ready dict."""
     dataset = load_dataset(settings)
-    # Load the cross-encoder before the first stages, so a wrong --model fails in seconds; every path
+    # Load the cross-encoder before the first stages, so a wrong --model fails in seconds; every local path
     # (the adapters included) shares this process-wide instance.
-    get_scorer(settings.model, device=settings.device, batch_size=settings.batch_size).load()
+    get_scorer(settings.model, **settings.scorer_options).load()
     windows = sorted(set(settings.rank_window_sizes)) or [settings.k]
     first_stages: dict[str, Any] = {}
     reranked: list[dict[str, Any]] = []
@@ -132,29 +142,11 @@ def run_eval(settings: EvalSettings) -> dict[str, Any]:
         candidates, info = first_stage(kind, dataset, settings)
         base = evaluate_runs(dataset.qrels, {q: ranking_to_run(docs) for q, docs in candidates.items()})
         first_stages[kind] = {"metrics": base, **info}
-        for via in settings.vias:
-            path = via_path(via, settings.model, device=settings.device, batch_size=settings.batch_size)
-            warm_up(path, dataset, candidates)
-            for window in windows:
-                rankings, times = rerank_candidates(
-                    path,
-                    dataset,
-                    candidates,
-                    window,
-                    description=f"Reranking {kind} via {via}, window {window}",
-                    progress=settings.progress,
-                )
-                metrics = evaluate_runs(dataset.qrels, {q: ranking_to_run(docs) for q, docs in rankings.items()})
-                reranked.append(
-                    {
-                        "first_stage": kind,
-                        "via": via,
-                        "rank_window_size": window,
-                        "metrics": metrics,
-                        "lift": {name: metrics[name] - base[name] for name in metrics},
-                        "ms_per_query": latency_summary(times),
-                    }
-                )
+        rows = _ray_rows if settings.engine == "ray" else _local_rows
+        for row, rankings in rows(settings, dataset, candidates, windows, kind):
+            metrics = evaluate_runs(dataset.qrels, {q: ranking_to_run(docs) for q, docs in rankings.items()})
+            row.update(metrics=metrics, lift={name: metrics[name] - base[name] for name in metrics})
+            reranked.append(row)
     return {
         "command": "eval",
         "settings": _settings_json(settings, windows),
@@ -167,6 +159,54 @@ def run_eval(settings: EvalSettings) -> dict[str, Any]:
         "reranked": reranked,
         "environment": environment(),
     }
+
+
+Rows = Iterator[tuple[dict[str, Any], dict[str, list[str]]]]
+"""(report row without its metrics, rankings) for each reranking run."""
+
+
+def _local_rows(
+    settings: EvalSettings, dataset: BeirDataset, candidates: Candidates, windows: Sequence[int], kind: str
+) -> Rows:
+    """Rerank in this process through each ``--via`` path, timing every query."""
+    for via in settings.vias:
+        path = via_path(via, settings.model, **settings.scorer_options)
+        warm_up(path, dataset, candidates)
+        for window in windows:
+            description = f"Reranking {kind} via {via}, window {window}"
+            rankings, times = rerank_candidates(
+                path, dataset, candidates, window, description=description, progress=settings.progress
+            )
+            row = {"first_stage": kind, "via": via, "rank_window_size": window, "ms_per_query": latency_summary(times)}
+            yield row, rankings
+
+
+def _ray_rows(
+    settings: EvalSettings, dataset: BeirDataset, candidates: Candidates, windows: Sequence[int], kind: str
+) -> Rows:
+    """Rerank every query at once on a Ray Data actor pool; the job's throughput replaces per-query times."""
+    from .ray_engine import ray_session, rerank_on_ray
+
+    with ray_session(settings.progress) as ray:
+        for window in windows:
+            rankings, seconds = rerank_on_ray(
+                ray,
+                dataset,
+                candidates,
+                window,
+                model=settings.model,
+                actors=settings.actors,
+                scorer_options=settings.scorer_options,
+            )
+            pairs = sum(min(window, len(docs)) for docs in candidates.values())
+            row = {
+                "first_stage": kind,
+                "via": f"ray ({settings.actors} actors)",
+                "rank_window_size": window,
+                "ms_per_query": latency_summary([]),
+                "ray": {"actors": settings.actors, "seconds": seconds, "pairs_per_second": pairs / seconds},
+            }
+            yield row, rankings
 
 
 def _settings_json(settings: EvalSettings, windows: Sequence[int]) -> dict[str, Any]:

@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import signal
 import threading
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from rerank_core import RerankError
 
+from .choices import BackendChoice, PrecisionChoice
 from .defaults import MODEL_ENV, default_model
-
-
-class BackendChoice(StrEnum):
-    """``--backend`` values."""
-
-    torch = "torch"
-    onnx = "onnx"
-
-
-class PrecisionChoice(StrEnum):
-    """``--precision`` values."""
-
-    auto = "auto"
-    fp32 = "fp32"
-    bf16 = "bf16"
-    fp16 = "fp16"
-    int8 = "int8"
 
 
 def serve_command(
@@ -94,9 +77,9 @@ def serve_command(
     except RerankError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ray.init(address=address)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # after ray.init, which installs a handler that aborts
     try:
         serve.start(http_options={"host": host, "port": port})
         serve.run(app, route_prefix="/")

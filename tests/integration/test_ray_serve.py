@@ -182,6 +182,9 @@ async def test_llamaindex_reranks_through_the_served_model(url, requests_50, loc
     remote = CrossEncoderRerank(model=RemoteScorer(url), top_n=4)
     assert remote.model == url
     expected = CrossEncoderRerank(model=local_scorer, top_n=4).postprocess_nodes(nodes, query_str=query)
-    for got in (remote.postprocess_nodes(nodes, query_str=query), await remote.apostprocess_nodes(nodes, query_str=query)):
+    for got in (
+        remote.postprocess_nodes(nodes, query_str=query),
+        await remote.apostprocess_nodes(nodes, query_str=query),
+    ):
         assert [n.node.node_id for n in got] == [n.node.node_id for n in expected]
         assert [n.score for n in got] == pytest.approx([n.score for n in expected], abs=1e-5)

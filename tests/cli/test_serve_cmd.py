@@ -1,0 +1,59 @@
+"""``crossrank serve`` as users run it: a process that serves until it is stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+from typer.testing import CliRunner
+
+from crossrank_cli.main import app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_answers_rerank_and_health_then_stops_on_sigterm(ce_model_path, tmp_path):
+    port = free_port()
+    command = [sys.executable, "-m", "crossrank_cli", "serve", "--model", ce_model_path, "--port", str(port)]
+    command += ["--address", "local", "--precision", "fp32", "--max-documents", "8", "--max-batch-pairs", "64"]
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "RAY_ADDRESS": ""})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the server did not come up in 180 s"
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(1)
+        body = {"query": "what do cells divide by?", "documents": ["Bananas are yellow.", "Cells divide by mitosis."]}
+        answer = httpx.post(f"{url}/rerank", json={**body, "top_n": 1}, timeout=60).json()
+        assert [hit["index"] for hit in answer["results"]] == [1]
+        too_many = httpx.post(f"{url}/rerank", json={"query": "q", "documents": ["a"] * 9}, timeout=60)
+        assert too_many.status_code == 413 and "limit of 8" in too_many.json()["detail"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=120) == 0
+        log.close()
+    assert "Serving" in (tmp_path / "serve.log").read_text()
+
+
+def test_a_bad_configuration_fails_before_starting_ray(ce_model_path):
+    result = CliRunner().invoke(
+        app, ["serve", "--model", ce_model_path, "--max-documents", "100", "--max-batch-pairs", "10"]
+    )
+    assert result.exit_code == 2
+    assert "max_batch_pairs (10) must be at least max_documents (100)" in result.output
