@@ -116,3 +116,24 @@ def test_a_tokenizer_without_a_pair_template_is_refused(tmp_path, tiny_model_dir
     with pytest.raises(ModelLoadError, match="no template for text pairs"):
         scorer.score("query", ["text"])
     assert not scorer.loaded
+
+
+def test_ray_is_imported_only_by_the_distributed_modules():
+    finished = _run(
+        """
+import sys
+import rerank_core, langchain_rerank, llamaindex_rerank
+from rerank_core import RemoteScorer
+assert not [m for m in sys.modules if m.split(".")[0] in ("ray", "fastapi")], "ray imported"
+sys.modules["ray"] = None  # as if Ray were not installed
+from rerank_core import MissingDependencyError
+from rerank_core.distributed import score_dataset
+for load in (lambda: score_dataset(None), lambda: __import__("rerank_core.serving")):
+    try:
+        load()
+    except MissingDependencyError as exc:
+        print("MISSING:", exc)
+"""
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert finished.stdout.count("crossrank[ray]") == 2, finished.stdout

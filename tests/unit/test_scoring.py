@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from rerank_core import CrossEncoderScorer
+from rerank_core import CrossEncoderScorer, InvalidArgumentError, InvalidQueryError, InvalidTextError
 
 QUERY = "what is the cancer risk of zebrafish cells"
 TEXTS = [
@@ -144,3 +144,35 @@ def test_long_calls_are_scored_in_chunks_with_the_same_scores(tiny_model_dir, mo
     monkeypatch.setattr(backend, "forward", lambda batch: seen.append(len(batch["input_ids"])) or real(batch))
     np.testing.assert_allclose(scorer.score(QUERY, TEXTS), whole, atol=1e-5)
     assert max(seen) <= 3 and sum(seen) == len(TEXTS)
+
+
+def test_groups_share_batches_and_score_as_separate_calls(tiny_model_dir, monkeypatch):
+    scorer = CrossEncoderScorer(tiny_model_dir, batch_size=8, precision="fp32", long_documents="max_chunk")
+    groups = [(QUERY, TEXTS), ("another question", TEXTS[:3]), (QUERY, []), ("a third", ["x " * 400, "y"])]
+    separate = [scorer.score(query, texts) for query, texts in groups]
+    seen: list[int] = []
+    backend = scorer._loaded_model()[0]
+    real = backend.forward
+    monkeypatch.setattr(backend, "forward", lambda batch: seen.append(len(batch["input_ids"])) or real(batch))
+    together = scorer.score_groups(groups)
+    assert len(together) == len(groups)
+    for got, expected in zip(together, separate):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert len(seen) < sum(-(-len(t) // 8) for _, t in groups)  # fewer forward passes than one call per group
+
+
+@pytest.mark.parametrize(
+    ("groups", "error"),
+    [
+        ("a query", InvalidArgumentError),
+        ([("q",)], InvalidArgumentError),
+        ([("q", ["a"]), ("", ["b"])], InvalidQueryError),
+        ([("q", ["a"]), ("q", ["b", 3])], InvalidTextError),
+    ],
+)
+def test_groups_are_all_checked_before_scoring(tiny_model_dir, groups, error):
+    scorer = CrossEncoderScorer(tiny_model_dir)
+    with pytest.raises(error):
+        scorer.score_groups(groups)
+    assert not scorer.loaded

@@ -19,6 +19,7 @@ from rerank_core import (
     InvalidQueryError,
     InvalidTextError,
     ModelNotFoundError,
+    RemoteScorer,
     get_scorer,
 )
 
@@ -219,6 +220,8 @@ def test_bad_fields_are_refused(fields):
 def test_scorer_options_need_a_model_id(hf_cross_encoder):
     with pytest.raises(ValidationError, match="batch_size"):
         CrossEncoderReranker(model=hf_cross_encoder, batch_size=8)
+    with pytest.raises(ValidationError, match="configure the RemoteScorer"):
+        CrossEncoderReranker(model=RemoteScorer("http://127.0.0.1:9"), max_length=64)
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from rerank_core import (
     InvalidQueryError,
     InvalidTextError,
     ModelNotFoundError,
+    RemoteScorer,
     get_scorer,
 )
 
@@ -186,6 +187,8 @@ def test_model_type_and_scorer_conflicts_are_rejected(ce_model_path):
     scorer = CrossEncoderScorer(ce_model_path, device="cpu")
     with pytest.raises(InvalidArgumentError, match="batch_size, device"):
         CrossEncoderRerank(model=scorer, device="cpu", batch_size=8)
+    with pytest.raises(InvalidArgumentError, match="max_length cannot be set when model is a RemoteScorer"):
+        CrossEncoderRerank(model=RemoteScorer("http://127.0.0.1:9"), max_length=64)
 
 
 def test_a_ready_scorer_is_used_as_is(ce_model_path, nodes):
