@@ -78,6 +78,9 @@ def eval_command(
         ),
     ] = EngineChoice.local,
     actors: Annotated[int, typer.Option(min=1, help="Ray actors with --engine ray, each with its own model.")] = 1,
+    gpus_per_actor: Annotated[
+        float, typer.Option(min=0, help="GPUs each Ray actor reserves (with --engine ray --device cuda).")
+    ] = 0.0,
     out: Annotated[Path | None, typer.Option(help="Write the full results as JSON here.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Save nDCG@10 and ms/query against window size here.")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars on stderr.")] = True,
@@ -104,6 +107,7 @@ def eval_command(
         precision=precision.value,
         engine=engine.value,
         actors=actors,
+        gpus_per_actor=gpus_per_actor,
         progress=progress,
     )
     try:

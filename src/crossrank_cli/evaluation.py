@@ -52,6 +52,8 @@ class EvalSettings:
     """``local`` (this process, through each of ``vias``) or ``ray`` (one Ray Data job per window)."""
     actors: int = 1
     """Ray actors of ``engine="ray"``."""
+    gpus_per_actor: float = 0.0
+    """GPUs each Ray actor reserves (with ``device="cuda"``)."""
     progress: bool = True
 
     @property
@@ -133,8 +135,9 @@ def run_eval(settings: EvalSettings) -> dict[str, Any]:
     """Evaluate every (first stage, path, window) combination; the report as a JSON-ready dict."""
     dataset = load_dataset(settings)
     # Load the cross-encoder before the first stages, so a wrong --model fails in seconds; every local path
-    # (the adapters included) shares this process-wide instance.
-    get_scorer(settings.model, **settings.scorer_options).load()
+    # (the adapters included) shares this process-wide instance. On Ray the actors load it, not this process.
+    if settings.engine == "local":
+        get_scorer(settings.model, **settings.scorer_options).load()
     windows = sorted(set(settings.rank_window_sizes)) or [settings.k]
     first_stages: dict[str, Any] = {}
     reranked: list[dict[str, Any]] = []
@@ -196,6 +199,7 @@ def _ray_rows(
                 window,
                 model=settings.model,
                 actors=settings.actors,
+                num_gpus=settings.gpus_per_actor,
                 scorer_options=settings.scorer_options,
             )
             pairs = sum(min(window, len(docs)) for docs in candidates.values())

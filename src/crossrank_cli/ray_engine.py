@@ -39,9 +39,10 @@ def rerank_on_ray(
     *,
     model: str,
     actors: int,
+    num_gpus: float,
     scorer_options: dict[str, Any],
 ) -> tuple[dict[str, list[str]], float]:
-    """Rerank the first ``window`` candidates of every query on ``actors`` Ray actors.
+    """Rerank the first ``window`` candidates of every query on ``actors`` Ray actors (``num_gpus`` each).
 
     Returns the rankings (reranked candidates first, the rest in first-stage order) and the seconds the
     Ray job took from the rows to the rankings.
@@ -54,7 +55,7 @@ def rerank_on_ray(
         for doc_id in doc_ids[:window]
     ]
     started = time.perf_counter()
-    scored = score_dataset(ray.data.from_items(rows), model, actors=actors, **scorer_options)
+    scored = score_dataset(ray.data.from_items(rows), model, actors=actors, num_gpus=num_gpus, **scorer_options)
     ranked = rank_scored(scored, partitions=max(2, actors)).to_pandas()
     seconds = time.perf_counter() - started
     rankings: dict[str, list[str]] = {}
