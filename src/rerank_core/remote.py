@@ -122,11 +122,17 @@ class RemoteScorer(Scorer):
         return _ranked(response, request)
 
     def close(self) -> None:
-        """Close the connections of synchronous calls (async clients close with their event loop)."""
+        """Close the connections of synchronous calls."""
         with self._client_lock:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+    async def aclose(self) -> None:
+        """Close the connections of async calls made on the running event loop."""
+        client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
     def _send(self, call: Any) -> httpx.Response:
         with self._client_lock:

@@ -17,7 +17,7 @@ def run_eval(folder, model, out, *extra: str) -> dict:
     return json.loads(out.read_text()) | {"stdout": result.stdout}
 
 
-def test_ray_engine_reports_the_local_figures(scifact_slice_dir, ce_model_path, tmp_path):
+def test_ray_engine_reports_the_local_figures(ray_local, scifact_slice_dir, ce_model_path, tmp_path):
     local = run_eval(scifact_slice_dir, ce_model_path, tmp_path / "local.json")
     on_ray = run_eval(scifact_slice_dir, ce_model_path, tmp_path / "ray.json", "--engine", "ray", "--actors", "2")
     (local_row,), (ray_row,) = local["reranked"], on_ray["reranked"]

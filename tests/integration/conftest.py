@@ -50,14 +50,3 @@ def fp32_logits40(scifact_first50, bm25_top40, ce_model_path) -> dict[str, np.nd
 def fp32_logits(fp32_logits40) -> dict[str, np.ndarray]:
     """:func:`fp32_logits40` for the candidates of ``bm25_top30``."""
     return {q: logits[:30] for q, logits in fp32_logits40.items()}
-
-
-@pytest.fixture(scope="session")
-def ray_local():
-    """A local Ray with 2 CPUs for the test session, shut down at its end."""
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield ray
-    ray.shutdown()

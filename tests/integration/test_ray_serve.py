@@ -81,6 +81,7 @@ async def test_50_concurrent_requests_equal_the_local_scorer_in_shared_batches(u
     scorer = RemoteScorer(url)
     before = scorer.health()
     results = await asyncio.gather(*(scorer.arank(query, texts) for query, texts in requests_50))
+    await scorer.aclose()
     after = scorer.health()
     for ranked, local in zip(results, local_logits):
         assert_same_ranking(ranked, local)
