@@ -34,6 +34,9 @@ def serve_command(
     batch_wait_ms: Annotated[
         float, typer.Option(min=0, help="How long a request waits for others to share its batch.")
     ] = 10.0,
+    max_ongoing_requests: Annotated[
+        int, typer.Option(min=1, help="Requests a replica holds at once (waiting for a batch or being scored).")
+    ] = 64,
     max_documents: Annotated[int, typer.Option(min=1, help="Documents per request; more get 413.")] = 1000,
     max_body_mb: Annotated[float, typer.Option(min=0.001, help="Request body size limit; larger get 413.")] = 16.0,
     num_cpus: Annotated[float, typer.Option(min=0, help="CPUs per replica (PyTorch threads).")] = 1.0,
@@ -67,6 +70,7 @@ def serve_command(
             max_replicas=max_replicas,
             max_batch_pairs=max_batch_pairs,
             batch_wait_ms=batch_wait_ms,
+            max_ongoing_requests=max_ongoing_requests,
             limits=ServeLimits(max_documents=max_documents, max_body_bytes=int(max_body_mb * 1024 * 1024)),
             num_cpus=num_cpus,
             num_gpus=num_gpus,
