@@ -41,8 +41,7 @@ def load_corpus(others: int) -> tuple[list[Document], str, set[str], str]:
     data, label = sample_dataset(queries=1, others=others)
     qid, question = next(iter(data.queries.items()))
     docs = [
-        Document(page_content=data.doc_text(d), id=d, metadata={"title": data.corpus[d]["title"]})
-        for d in data.corpus
+        Document(page_content=data.doc_text(d), id=d, metadata={"title": data.corpus[d]["title"]}) for d in data.corpus
     ]
     return docs, question, set(data.qrels[qid]), label
 
@@ -72,9 +71,7 @@ def main() -> None:
     parser.add_argument("--question", help="ask this instead of the corpus's sample question")
     parser.add_argument("--k", type=int, default=20, help="FAISS candidates to rerank")
     parser.add_argument("--top-n", type=int, default=3, help="passages passed to the chat model")
-    parser.add_argument(
-        "--others", type=int, default=200, help="SciFact abstracts indexed besides the relevant"
-    )
+    parser.add_argument("--others", type=int, default=200, help="SciFact abstracts indexed besides the relevant")
     args = parser.parse_args()
 
     docs, question, relevant, label = load_corpus(args.others)
@@ -84,16 +81,11 @@ def main() -> None:
     print(f"Corpus: {label}\nFirst stage: FAISS over {embed_model}\nReranker: {rerank_model}")
 
     start = time.perf_counter()
-    retriever = build_rerank_retriever(
-        docs, model=rerank_model, embeddings=embed_model, k=args.k, top_n=args.top_n
-    )
+    retriever = build_rerank_retriever(docs, model=rerank_model, embeddings=embed_model, k=args.k, top_n=args.top_n)
     print(f"Indexed {len(docs)} documents in {time.perf_counter() - start:.1f}s\n")
 
     answer_chain = (
-        RunnablePassthrough.assign(context=lambda x: format_docs(x["docs"]))
-        | PROMPT
-        | chat_model()
-        | StrOutputParser()
+        RunnablePassthrough.assign(context=lambda x: format_docs(x["docs"])) | PROMPT | chat_model() | StrOutputParser()
     )
     chain = RunnableParallel(docs=retriever, question=RunnablePassthrough()).assign(answer=answer_chain)
     result = chain.invoke(question)
@@ -102,9 +94,7 @@ def main() -> None:
     print(f"Question: {question}\nReranked context (top {args.top_n} of {candidates} FAISS candidates):")
     for rank, doc in enumerate(result["docs"], start=1):
         mark = "*" if doc.id in relevant and not args.question else " "
-        print(
-            f" {mark}{rank}. [{doc.metadata['relevance_score']:.3f}] [{doc.id}] {doc.metadata['title'][:90]}"
-        )
+        print(f" {mark}{rank}. [{doc.metadata['relevance_score']:.3f}] [{doc.id}] {doc.metadata['title'][:90]}")
     if not args.question:
         print("(* = judged relevant)")
     print(f"\nAnswer: {result['answer']}")

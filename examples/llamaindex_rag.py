@@ -87,9 +87,7 @@ def main() -> None:
         print(f"Indexed {len(nodes)} documents in {time.perf_counter() - start:.1f}s{saved}\n")
 
     # MockLLM: no LLM is reachable here (see the module docstring).
-    rag = build_rerank_query_engine(
-        index, model=rerank_model, similarity_top_k=args.k, top_n=args.top_n, llm=MockLLM()
-    )
+    rag = build_rerank_query_engine(index, model=rerank_model, similarity_top_k=args.k, top_n=args.top_n, llm=MockLLM())
     first_stage = [n.node.node_id for n in rag.retriever.retrieve(question)]
     response = rag.query_engine.query(question)
 

@@ -12,7 +12,7 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-@pytest.mark.parametrize("script", ["two_stage_demo.py", "langchain_rag.py", "llamaindex_rag.py"])
+@pytest.mark.parametrize("script", ["two_stage_demo.py", "langchain_rag.py", "llamaindex_rag.py", "ray_rerank.py"])
 def test_example_runs_and_ranks_the_relevant_passage_first(script, ce_model_path, embed_model_path):
     env = {k: v for k, v in os.environ.items() if k != "CROSSRANK_SCIFACT"}
     env.update(CROSSRANK_MODEL=ce_model_path, CROSSRANK_EMBED_MODEL=embed_model_path, HF_HUB_OFFLINE="1")
