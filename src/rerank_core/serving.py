@@ -7,6 +7,7 @@ Each replica loads one :class:`CrossEncoderScorer`. Requests are validated befor
 :class:`rerank_core.RemoteScorer`.
 """
 
+# No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations as live objects.
 import asyncio
 from typing import Any
 
