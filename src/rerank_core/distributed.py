@@ -47,8 +47,10 @@ def score_dataset(
         **scorer_options: :class:`CrossEncoderScorer` options (``backend``, ``precision``, ``batch_size``, ...).
 
     The result is lazy, like every Ray Data transform: it runs when consumed. A row whose query or text
-    is not a usable string fails the run with :class:`InvalidQueryError` / :class:`InvalidTextError`
-    naming its ``query_id`` and ``doc_id``.
+    is not a usable string fails the run: the actor raises :class:`InvalidQueryError` /
+    :class:`InvalidTextError` naming the row's ``query_id`` and ``doc_id``, which reaches the caller as
+    Ray Data reports every failure of a transform, a ``ray.exceptions.UserCodeException`` carrying that
+    message. Missing columns and bad options raise here, before anything runs.
     """
     ray_data = _ray_data()
     check_positive_int("actors", actors)
@@ -110,7 +112,8 @@ class _ScoreRows:
             if not isinstance(query, str) or not query.strip():
                 raise InvalidQueryError(f"Row {_row_name(batch, i)} has no query text (got {query!r}).")
             if not isinstance(text, str):
-                raise InvalidTextError(f"Row {_row_name(batch, i)} has a {type(text).__name__} as text, not a string.")
+                kind = "no text (a missing value)" if _missing(text) else f"a {type(text).__name__} as text"
+                raise InvalidTextError(f"Row {_row_name(batch, i)} has {kind}, not a string.")
         rows_of: dict[str, list[int]] = {}
         for i, query in enumerate(queries):
             rows_of.setdefault(query, []).append(i)
@@ -119,6 +122,13 @@ class _ScoreRows:
         for rows, group_scores in zip(rows_of.values(), self.scorer.score_groups(groups)):
             scores[rows] = group_scores
         return batch.assign(score=scores)
+
+
+def _missing(value: object) -> bool:
+    """Whether ``value`` is how pandas marks a missing cell (``None``, ``NaN``, ``pd.NA``)."""
+    import pandas as pd
+
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
 def _row_name(batch: pd.DataFrame, i: int) -> str:
