@@ -25,15 +25,16 @@ def rows(scifact_first50, bm25_top40) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def scored(ray_local, rows, ce_model_path):
-    """The rows scored (raw logits, fp32) by a pool of two actors."""
+    """The rows scored (fp32, the default sigmoid relevance) by a pool of two actors."""
     dataset = ray_local.data.from_items(rows)
-    out = score_dataset(dataset, ce_model_path, actors=2, rows_per_batch=200, precision="fp32", activation="none")
+    out = score_dataset(dataset, ce_model_path, actors=2, rows_per_batch=200, precision="fp32")
     return out.to_pandas()
 
 
 def test_scores_equal_the_local_scorer_on_2000_pairs(scored, rows, bm25_top40, fp32_logits40):
     assert len(scored) == len(rows) == 2000
-    local = {(q, d): float(fp32_logits40[q][i]) for q, docs in bm25_top40.items() for i, d in enumerate(docs)}
+    sigmoid = {q: 1 / (1 + np.exp(-logits.astype(np.float64))) for q, logits in fp32_logits40.items()}
+    local = {(q, d): sigmoid[q][i] for q, docs in bm25_top40.items() for i, d in enumerate(docs)}
     diff = [abs(row.score - local[(row.query_id, row.doc_id)]) for row in scored.itertuples()]
     assert max(diff) < 1e-5
 

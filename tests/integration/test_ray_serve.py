@@ -37,7 +37,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def url(ray_local, ce_model_path):
-    """One replica on a loopback port serving raw fp32 logits; Serve is shut down after the module."""
+    """One replica on a loopback port serving fp32 relevance scores (default sigmoid); stopped after the module."""
     from ray import serve
 
     from rerank_core.serving import build_app
@@ -45,7 +45,7 @@ def url(ray_local, ce_model_path):
     port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     limits = ServeLimits(max_documents=MAX_DOCUMENTS, max_body_bytes=MAX_BODY_BYTES)
-    app = build_app(ce_model_path, limits=limits, max_batch_pairs=512, num_cpus=1, precision="fp32", activation="none")
+    app = build_app(ce_model_path, limits=limits, max_batch_pairs=512, num_cpus=1, precision="fp32")
     serve.run(app, route_prefix="/")
     yield f"http://127.0.0.1:{port}"
     serve.shutdown()
@@ -59,9 +59,9 @@ def requests_50(scifact_first50, bm25_top30) -> list[tuple[str, list[str]]]:
 
 
 @pytest.fixture(scope="module")
-def local_logits(requests_50, bm25_top30, fp32_logits) -> list[np.ndarray]:
-    """The in-process fp32 logits of the same pairs."""
-    return [fp32_logits[q][:10] for q in bm25_top30]
+def local_scores(requests_50, bm25_top30, fp32_logits) -> list[np.ndarray]:
+    """The in-process fp32 scores of the same pairs (sigmoid of the logits, as the scorer reports them)."""
+    return [1 / (1 + np.exp(-fp32_logits[q][:10].astype(np.float64))) for q in bm25_top30]
 
 
 def assert_same_ranking(ranked, local: np.ndarray) -> None:
@@ -77,21 +77,21 @@ def test_health_names_the_model_and_precision(url, ce_model_path):
     assert (health["status"], health["model"], health["precision"]) == ("ok", ce_model_path, "fp32")
 
 
-async def test_50_concurrent_requests_equal_the_local_scorer_in_shared_batches(url, requests_50, local_logits):
+async def test_50_concurrent_requests_equal_the_local_scorer_in_shared_batches(url, requests_50, local_scores):
     scorer = RemoteScorer(url, timeout=300)  # 500 pairs on one CPU: the last answer comes after about 40 s
     before = scorer.health()
     results = await asyncio.gather(*(scorer.arank(query, texts) for query, texts in requests_50))
     await scorer.aclose()
     after = scorer.health()
-    for ranked, local in zip(results, local_logits):
+    for ranked, local in zip(results, local_scores):
         assert_same_ranking(ranked, local)
     assert after["requests_scored"] - before["requests_scored"] == 50
     assert after["batches_run"] - before["batches_run"] < 50  # concurrent requests were merged
 
 
-def test_sync_calls_rank_and_score_like_the_local_scorer(url, requests_50, local_logits):
+def test_sync_calls_rank_and_score_like_the_local_scorer(url, requests_50, local_scores):
     scorer = RemoteScorer(url)
-    (query, texts), local = requests_50[0], local_logits[0]
+    (query, texts), local = requests_50[0], local_scores[0]
     np.testing.assert_allclose(scorer.score(query, texts), local, atol=1e-5)
     threshold = float(np.median(local))
     ranked = scorer.rank(query, texts, top_n=3, min_score=threshold, rank_window_size=8)
@@ -119,7 +119,7 @@ BAD_BODIES = {
 }
 
 
-def test_bad_requests_get_4xx_naming_the_problem_and_the_server_keeps_answering(url, requests_50, local_logits):
+def test_bad_requests_get_4xx_naming_the_problem_and_the_server_keeps_answering(url, requests_50, local_scores):
     for name, body in BAD_BODIES.items():
         response = httpx.post(f"{url}/rerank", content=body, headers={"content-type": "application/json"})
         assert response.status_code in (413, 422), (name, response.status_code, response.text)
@@ -127,7 +127,7 @@ def test_bad_requests_get_4xx_naming_the_problem_and_the_server_keeps_answering(
         assert error["error"] and error["detail"], name
     assert httpx.get(f"{url}/rerank").status_code == 405
     assert RemoteScorer(url).health()["status"] == "ok"
-    (query, texts), local = requests_50[1], local_logits[1]
+    (query, texts), local = requests_50[1], local_scores[1]
     assert_same_ranking(RemoteScorer(url).rank(query, texts), local)
 
 
@@ -161,7 +161,7 @@ async def test_a_server_that_never_answers_times_out():
 
 @pytest.fixture(scope="module")
 def local_scorer(ce_model_path) -> CrossEncoderScorer:
-    return CrossEncoderScorer(ce_model_path, precision="fp32", activation="none")
+    return CrossEncoderScorer(ce_model_path, precision="fp32")
 
 
 async def test_langchain_reranks_through_the_served_model(url, requests_50, local_scorer):
