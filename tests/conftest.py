@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from ports import free_loopback_port
 from tiny_models import build_tiny_cross_encoder
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -90,3 +91,9 @@ def ray_local():
     ray.data.DataContext.get_current().enable_progress_bars = False
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture
+def loopback_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    return free_loopback_port()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,8 @@ from typer.testing import CliRunner
 from crossrank_cli.main import app
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_serve_answers_rerank_and_health_then_stops_on_sigterm(ce_model_path, tmp_path):
-    port = free_port()
+def test_serve_answers_rerank_and_health_then_stops_on_sigterm(ce_model_path, tmp_path, loopback_port):
+    port = loopback_port
     command = [sys.executable, "-m", "crossrank_cli", "serve", "--model", ce_model_path, "--port", str(port)]
     command += ["--address", "local", "--precision", "fp32", "--max-documents", "8", "--max-batch-pairs", "64"]
     log = (tmp_path / "serve.log").open("w")

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from langchain_core.documents import Document
 from llama_index.core.schema import NodeWithScore, TextNode
+from ports import free_loopback_port
 
 from langchain_rerank import CrossEncoderReranker
 from llamaindex_rerank import CrossEncoderRerank
@@ -29,12 +30,6 @@ MAX_DOCUMENTS = 40
 MAX_BODY_BYTES = 200_000
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def url(ray_local, ce_model_path):
     """One replica on a loopback port serving fp32 relevance scores (default sigmoid); stopped after the module."""
@@ -42,7 +37,7 @@ def url(ray_local, ce_model_path):
 
     from rerank_core.serving import build_app
 
-    port = free_port()
+    port = free_loopback_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     limits = ServeLimits(max_documents=MAX_DOCUMENTS, max_body_bytes=MAX_BODY_BYTES)
     app = build_app(ce_model_path, limits=limits, max_batch_pairs=512, num_cpus=1, precision="fp32")
@@ -140,8 +135,8 @@ def test_the_client_raises_the_library_errors(url):
         RemoteScorer("127.0.0.1:8000")
 
 
-def test_an_unreachable_server_is_retried_with_backoff_then_unavailable():
-    port = free_port()  # nothing listens there
+def test_an_unreachable_server_is_retried_with_backoff_then_unavailable(loopback_port):
+    port = loopback_port  # nothing listens there
     started = time.perf_counter()
     with pytest.raises(ServiceUnavailableError, match="after 2 retries"):
         RemoteScorer(f"http://127.0.0.1:{port}", retries=2).score("q", ["a"])
