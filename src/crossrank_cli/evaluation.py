@@ -192,7 +192,7 @@ def _ray_rows(
 
     with ray_session(settings.progress) as ray:
         for window in windows:
-            rankings, seconds = rerank_on_ray(
+            rankings, seconds, pairs = rerank_on_ray(
                 ray,
                 dataset,
                 candidates,
@@ -202,7 +202,6 @@ def _ray_rows(
                 num_gpus=settings.gpus_per_actor,
                 scorer_options=settings.scorer_options,
             )
-            pairs = sum(min(window, len(docs)) for docs in candidates.values())
             row = {
                 "first_stage": kind,
                 "via": f"ray ({settings.actors} actors)",

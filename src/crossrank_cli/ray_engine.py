@@ -41,11 +41,11 @@ def rerank_on_ray(
     actors: int,
     num_gpus: float,
     scorer_options: dict[str, Any],
-) -> tuple[dict[str, list[str]], float]:
+) -> tuple[dict[str, list[str]], float, int]:
     """Rerank the first ``window`` candidates of every query on ``actors`` Ray actors (``num_gpus`` each).
 
-    Returns the rankings (reranked candidates first, the rest in first-stage order) and the seconds the
-    Ray job took from the rows to the rankings.
+    Returns the rankings (reranked candidates first, the rest in first-stage order), the seconds the
+    Ray job took from the rows to the rankings, and the number of (query, document) pairs it scored.
     """
     from rerank_core.distributed import rank_scored, score_dataset
 
@@ -66,4 +66,4 @@ def rerank_on_ray(
         head = by_query.get(query_id, [])
         returned = set(head)
         rankings[query_id] = head + [d for d in doc_ids if d not in returned]
-    return rankings, seconds
+    return rankings, seconds, len(rows)
