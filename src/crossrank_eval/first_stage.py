@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rerank_core.model_loading import BI_ENCODER, loading_model
+
 from .embedding_cache import EmbeddingCache
 
 
@@ -57,7 +59,8 @@ class DenseRetriever:
         from sentence_transformers import SentenceTransformer
 
         self.doc_ids = list(doc_ids)
-        self._model = SentenceTransformer(model_name_or_path, device="cpu")
+        with loading_model(model_name_or_path, BI_ENCODER, show_progress=show_progress):
+            self._model = SentenceTransformer(model_name_or_path, device="cpu")
         self.cache_hit: bool | None = None
         if embeddings is None:
             embeddings, self.cache_hit = self._corpus_embeddings(model_name_or_path, texts, cache, show_progress)

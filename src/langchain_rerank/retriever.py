@@ -19,12 +19,14 @@ from langchain_core.vectorstores import VectorStore
 from pydantic import field_validator
 
 from rerank_core import (
+    DEFAULT_EMBED_MODEL,
     DEFAULT_MODEL,
     CrossEncoderScorer,
     InvalidArgumentError,
     InvalidTextError,
     MissingDependencyError,
 )
+from rerank_core.model_loading import BI_ENCODER, loading_model
 from rerank_core.validation import check_positive_int, check_top_n
 
 from .compressor import CrossEncoderReranker
@@ -38,8 +40,6 @@ if TYPE_CHECKING:
     from langchain_community.vectorstores import FAISS
     from langchain_core.cross_encoders import BaseCrossEncoder
 
-DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-"""The bi-encoder that embeds documents for the FAISS first stage unless you pass your own."""
 DEFAULT_CANDIDATES = 20
 """First-stage candidates handed to the cross-encoder."""
 
@@ -254,9 +254,9 @@ def _embeddings(embeddings: Embeddings | str | None) -> Embeddings:
         from langchain_huggingface import HuggingFaceEmbeddings
     except ModuleNotFoundError as exc:
         raise MissingDependencyError(exc.name or "langchain-huggingface", "faiss") from exc
-    return HuggingFaceEmbeddings(
-        model_name=embeddings or DEFAULT_EMBED_MODEL, encode_kwargs={"normalize_embeddings": True}
-    )
+    model_name = embeddings or DEFAULT_EMBED_MODEL
+    with loading_model(model_name, BI_ENCODER):
+        return HuggingFaceEmbeddings(model_name=model_name, encode_kwargs={"normalize_embeddings": True})
 
 
 def _faiss_class() -> type[FAISS]:

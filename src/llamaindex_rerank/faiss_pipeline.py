@@ -19,7 +19,8 @@ from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import BaseNode, Document, NodeWithScore, QueryBundle
 
-from rerank_core import DEFAULT_MODEL, CrossEncoderScorer, MissingDependencyError
+from rerank_core import DEFAULT_EMBED_MODEL, DEFAULT_MODEL, CrossEncoderScorer, MissingDependencyError
+from rerank_core.model_loading import BI_ENCODER, loading_model
 from rerank_core.validation import check_positive_int
 
 from .postprocessor import CrossEncoderRerank
@@ -27,9 +28,6 @@ from .postprocessor import CrossEncoderRerank
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
     from llama_index.core.schema import TransformComponent
-
-DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-"""The bi-encoder used when no embedding model is given."""
 
 
 @dataclass(frozen=True)
@@ -184,7 +182,9 @@ def resolve_embed_model(embed_model: BaseEmbedding | str | None) -> BaseEmbeddin
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     except ModuleNotFoundError as exc:
         raise MissingDependencyError(exc.name or "llama-index-embeddings-huggingface", "faiss") from exc
-    return HuggingFaceEmbedding(model_name=embed_model or DEFAULT_EMBED_MODEL)
+    model_name = embed_model or DEFAULT_EMBED_MODEL
+    with loading_model(model_name, BI_ENCODER):
+        return HuggingFaceEmbedding(model_name=model_name)
 
 
 def _faiss() -> tuple[Any, Any]:

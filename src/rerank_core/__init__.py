@@ -20,6 +20,7 @@ from .errors import (
     RerankError,
     ServiceUnavailableError,
 )
+from .model_loading import DEFAULT_EMBED_MODEL
 from .options import ScorerOptions
 from .ranking import rank_texts, select
 from .registry import clear_scorers, get_scorer
@@ -47,6 +48,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DEFAULT_EMBED_MODEL",
     "DEFAULT_MODEL",
     "CrossEncoderScorer",
     "DeviceUnavailableError",

@@ -34,17 +34,20 @@ class ModelLoadError(RerankError):
 
 
 class ModelNotFoundError(ModelLoadError):
-    """No model could be found under the given Hugging Face id or local path."""
+    """No model could be found under the given Hugging Face id or local path; the message names its role."""
 
-    def __init__(self, model_name_or_path: str, cause: BaseException | None = None) -> None:
+    def __init__(
+        self, model_name_or_path: str, cause: BaseException | None = None, *, role: str = "cross-encoder"
+    ) -> None:
         detail = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
         super().__init__(
-            f"Cannot find the cross-encoder {model_name_or_path!r}{detail}. "
+            f"Cannot find the {role} {model_name_or_path!r}{detail}. "
             "Check the Hugging Face model id or the local folder path. To work offline, download the "
             "model once (for example `hf download <id>`), set HF_HUB_OFFLINE=1 and use the cached id, "
-            "or pass the path of a local folder that holds config.json, the weights and tokenizer.json."
+            "or pass the path of a local folder that holds config.json, the weights and the tokenizer files."
         )
         self.model_name_or_path = model_name_or_path
+        self.role = role
 
 
 class DeviceUnavailableError(RerankError):

@@ -18,8 +18,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import InvalidArgumentError, MissingDependencyError, ModelLoadError, ModelNotFoundError
+from .errors import InvalidArgumentError, MissingDependencyError, ModelLoadError
 from .limits import own_max_length
+from .model_loading import CROSS_ENCODER, loading_model
 
 logger = logging.getLogger(__name__)
 
@@ -106,17 +107,13 @@ def _load_checkpoint(model_name_or_path: str, trust_remote_code: bool) -> tuple[
             f"Exporting {model_name_or_path!r} to ONNX runs PyTorch once. Or export it on a machine that has "
             'torch with `crossrank export-onnx MODEL OUT_DIR` and load OUT_DIR with backend="onnx".',
         ) from exc
-    try:
+    with loading_model(model_name_or_path, CROSS_ENCODER):
         cross_encoder = CrossEncoder(
             model_name_or_path,
             device="cpu",
             trust_remote_code=trust_remote_code,
             model_kwargs={"attn_implementation": "eager"},
         )
-    except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        if isinstance(exc, OSError | ValueError) and not Path(model_name_or_path).expanduser().exists():
-            raise ModelNotFoundError(model_name_or_path, exc) from exc
-        raise ModelLoadError(f"Cannot load {model_name_or_path!r} as a cross-encoder for export: {exc}") from exc
     if cross_encoder.model is None:
         raise ModelLoadError(f"{model_name_or_path!r} has no transformers model to export.")
     return cross_encoder.model.eval(), cross_encoder.tokenizer

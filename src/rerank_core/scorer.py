@@ -21,6 +21,7 @@ from .batching import length_sorted_batches, pad_batch
 from .encoding import LONG_DOCUMENT_MODES, EncodedPairs, LongDocuments, PairEncoder
 from .errors import InvalidArgumentError
 from .microbatch import MicroBatcher
+from .model_loading import showing_load_progress
 from .precision import Precision, check_precision
 from .ranking import arank_texts, rank_texts
 from .score_cache import ScoreCache
@@ -161,10 +162,10 @@ class CrossEncoderScorer(Scorer):
         self._loaded_model()
         return self
 
-    def _loaded_model(self) -> tuple[Backend, PairEncoder]:
+    def _loaded_model(self, show_progress: bool = False) -> tuple[Backend, PairEncoder]:
         """The backend and pair encoder, loading them once; a failed load leaves nothing behind."""
         if self._model is None:
-            with self._lock:
+            with self._lock, showing_load_progress(show_progress):
                 if self._model is None:
                     backend = load_backend(
                         self.backend_name,
@@ -217,7 +218,7 @@ class CrossEncoderScorer(Scorer):
         cached = [self._cached(query, texts) for query, texts in groups]
         parts = [(g, part) for g, (_, _, missing) in enumerate(cached) for part in _chunks(missing)]
         if parts:
-            backend, encoder = self._loaded_model()
+            backend, encoder = self._loaded_model(show_progress)
             for run in _runs(parts):
                 encoded = [self._encode(encoder, groups[g][0], [groups[g][1][i] for i in part]) for g, part in run]
                 logits = _forward(backend, [e for pairs in encoded for e in pairs.encodings], size, show_progress)

@@ -20,6 +20,7 @@ from pathlib import Path
 from .. import onnx_export
 from ..cache_dir import default_cache_dir
 from ..errors import ModelLoadError, ModelNotFoundError
+from ..model_loading import CROSS_ENCODER, loading_model
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ def _model_folder(model_name_or_path: str, trust_remote_code: bool) -> Path:
         return path.resolve()
     if path.exists():
         raise ModelLoadError(f"{model_name_or_path!r} is a file; pass the folder that holds the model.")
-    return _hub_snapshot(model_name_or_path, trust_remote_code)
+    with loading_model(model_name_or_path, CROSS_ENCODER):
+        return _hub_snapshot(model_name_or_path, trust_remote_code)
 
 
 def _hub_snapshot(repo_id: str, trust_remote_code: bool) -> Path:

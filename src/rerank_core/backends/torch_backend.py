@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import numpy as np
@@ -11,8 +10,9 @@ import torch
 from sentence_transformers import CrossEncoder
 from tokenizers import Tokenizer
 
-from ..errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError, ModelNotFoundError
+from ..errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError
 from ..limits import own_max_length
+from ..model_loading import CROSS_ENCODER, loading_model
 from ..precision import Precision, resolve_precision
 
 logger = logging.getLogger(__name__)
@@ -94,24 +94,13 @@ def load_torch_backend(
         if dtype_given
         else resolve_precision(precision, backend="torch", device=resolved)
     )
-    try:
+    with loading_model(model_name_or_path, CROSS_ENCODER):
         cross_encoder = CrossEncoder(
             model_name_or_path,
             device=resolved,
             trust_remote_code=trust_remote_code,
             model_kwargs=dict(model_kwargs) if model_kwargs else None,
         )
-    except OSError as exc:
-        if os.path.isdir(model_name_or_path):
-            raise ModelLoadError(f"Cannot load the model in {model_name_or_path!r}: {exc}") from exc
-        raise ModelNotFoundError(model_name_or_path, exc) from exc
-    except (ValueError, RuntimeError, KeyError) as exc:
-        raise ModelLoadError(f"Cannot load {model_name_or_path!r} as a cross-encoder: {exc}") from exc
-    except Exception as exc:  # weight readers raise their own types (safetensors' SafetensorError, ...)
-        raise ModelLoadError(
-            f"Cannot read the weights of {model_name_or_path!r} ({type(exc).__name__}: {exc}). A weight file is "
-            "damaged or incomplete: download or save the model again."
-        ) from exc
     backend = TorchBackend(cross_encoder, max_length, chosen)
     logger.info(
         "Loaded %s on %s (torch %s, %s; max_length=%d)",
