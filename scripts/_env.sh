@@ -9,8 +9,10 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-STAMP=".venv/.crossrank-$EXTRAS-$(sha256sum pyproject.toml | cut -c1-16)"
-if [ ! -f "$STAMP" ]; then
+HASH="$(sha256sum pyproject.toml | cut -c1-16)"
+STAMP=".venv/.crossrank-$EXTRAS-$HASH"
+# The dev extras include every other extra: a venv set up for the tests also runs the demo.
+if [ ! -f "$STAMP" ] && [ ! -f ".venv/.crossrank-dev-$HASH" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet "torch==2.13.0"
   .venv/bin/python -m pip install --quiet -e ".[$EXTRAS]"

@@ -25,3 +25,14 @@ def test_example_runs_and_ranks_the_relevant_passage_first(script, ce_model_path
     reranked = done.stdout.split("Reranked")[1]
     first = next(line for line in reranked.splitlines() if line.strip()[:2] in ("1.", "*1"))
     assert first.strip().startswith("*1")
+    if script == "two_stage_demo.py":
+        _assert_demo_reads_well(done.stdout, done.stderr)
+
+
+def _assert_demo_reads_well(stdout: str, stderr: str) -> None:
+    """The legend comes before the results, a closing line says what to try next, no warning interrupts."""
+    assert stdout.index("a * before the rank marks a passage judged relevant") < stdout.index("Claim ")
+    assert stdout.rstrip().splitlines()[-4] == "Next steps:"
+    assert "Reranking: 100%" in stderr  # the progress bar over the rerank loop
+    noise = [line for line in stderr.replace("\r", "\n").splitlines() if "warn" in line.lower()]
+    assert not noise, noise
