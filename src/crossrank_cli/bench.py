@@ -14,19 +14,30 @@ from typing import Annotated, Any
 
 import typer
 
-from rerank_core import ModelNotFoundError, RerankError
+from rerank_core import DEFAULT_MODEL, ModelNotFoundError, RerankError
 from rerank_core.cpu import cpu_info
 from rerank_core.limits import own_max_length
 
 from .bench_report import async_table, bench_header, bench_table, plot_throughput, summarise
 from .bench_rows import BASELINE_KEY, BATCH_SIZE, RowConfig, RowSpec, bench_rows
 from .bench_workload import Workload, build_workload
-from .defaults import MODEL_ENV, default_model
+from .exit_codes import fail, reported_errors
+from .options import (
+    DataDirArgument,
+    DeviceOption,
+    ModelOption,
+    OutOption,
+    PlotOption,
+    ProgressOption,
+    k_option,
+    queries_option,
+)
+from .output import write_json
 from .system_info import environment
 
-FULL = {"queries": 200, "passages": 100, "repeats": 20, "warmup": 3}
+FULL = {"queries": 200, "k": 100, "repeats": 20, "warmup": 3}
 """The standard run: 1 query x 100 passages (latency) and 200 queries x 100 passages (throughput)."""
-QUICK = {"queries": 2, "passages": 20, "repeats": 2, "warmup": 1}
+QUICK = {"queries": 2, "k": 20, "repeats": 2, "warmup": 1}
 """``--quick``: the same rows on a few short calls, to check the set-up in about a minute."""
 
 _ERROR_TAIL = 2000
@@ -39,12 +50,15 @@ class BenchSettings:
     data_dir: Path
     model: str
     queries: int
-    passages: int
+    k: int
+    """Passages per query: the BM25 top ``k``."""
     repeats: int
     warmup: int
     max_length: int | None = None
     """Tokens per pair in every row; ``None`` is the model's own limit."""
     device: str | None = None
+    progress: bool = True
+    """Say on stderr which row runs and how long it took."""
 
 
 def model_max_length(model: str) -> int:
@@ -107,13 +121,13 @@ def run_bench(settings: BenchSettings, specs: list[RowSpec]) -> dict[str, Any]:
         model=settings.model,
         max_length=settings.max_length or model_max_length(settings.model),
         device=settings.device or ("cuda" if torch.cuda.is_available() else "cpu"),
-        top_n=settings.passages,
+        top_n=settings.k,
     )
     needs_onnx = any(s.key == "fastembed" or (s.options or {}).get("backend") == "onnx" for s in specs)
     workload = build_workload(
         settings.data_dir,
         queries=settings.queries,
-        passages=settings.passages,
+        passages=settings.k,
         repeats=settings.repeats,
         warmup=settings.warmup,
     )
@@ -125,14 +139,18 @@ def run_bench(settings: BenchSettings, specs: list[RowSpec]) -> dict[str, Any]:
         workload_path = folder / "workload.json"
         workload_path.write_text(json.dumps(workload.to_json()), encoding="utf-8")
         for number, spec in enumerate(specs, start=1):
-            typer.echo(f"[{number}/{len(specs)}] {spec.label} ...", err=True)
+            if settings.progress:
+                typer.echo(f"[{number}/{len(specs)}] {spec.label} ...", err=True)
             started = time.perf_counter()
             results[spec.key] = run_worker(spec, config, workload_path, folder)
             outcome = "failed" if "error" in results[spec.key] else "done"
-            typer.echo(f"    {outcome} in {time.perf_counter() - started:.1f} s", err=True)
+            if settings.progress:
+                typer.echo(f"    {outcome} in {time.perf_counter() - started:.1f} s", err=True)
+    settings_json = {**asdict(settings), "data_dir": str(settings.data_dir), "batch_size": BATCH_SIZE}
+    del settings_json["progress"]
     return {
         "command": "bench",
-        "settings": {**asdict(settings), "data_dir": str(settings.data_dir), "batch_size": BATCH_SIZE},
+        "settings": settings_json,
         "row_config": asdict(config),
         "workload": _describe(workload),
         "machine": {"cpu": cpu_info().to_json(), "torch_threads": torch.get_num_threads()},
@@ -153,64 +171,69 @@ def _describe(workload: Workload) -> dict[str, Any]:
     }
 
 
+def _size_default(size: str) -> str:
+    """How ``--help`` states a size's default: ``200; 2 with --quick``."""
+    return f"{FULL[size]}; {QUICK[size]} with --quick"
+
+
 def bench_command(
-    data_dir: Annotated[
-        Path,
-        typer.Argument(help="A BEIR folder (e.g. SciFact): its queries and their BM25 top passages are the inputs."),
-    ],
-    model: Annotated[
-        str | None,
-        typer.Option(help=f"Cross-encoder id or folder (default: ${MODEL_ENV} or the library default)."),
-    ] = None,
+    data_dir: DataDirArgument,
+    model: ModelOption = DEFAULT_MODEL,
     quick: Annotated[
-        bool, typer.Option(help=f"A short run: {QUICK['queries']} queries x {QUICK['passages']} passages.")
+        bool, typer.Option("--quick", help=f"A short run: {QUICK['queries']} queries x {QUICK['k']} passages.")
     ] = False,
-    queries: Annotated[int | None, typer.Option(min=1, help="Throughput queries (default: 200, quick 2).")] = None,
-    passages: Annotated[int | None, typer.Option(min=1, help="Passages per query (default: 100, quick 20).")] = None,
-    repeats: Annotated[int | None, typer.Option(min=1, help="Timed latency calls (default: 20, quick 2).")] = None,
-    warmup: Annotated[int | None, typer.Option(min=0, help="Untimed warm-up calls (default: 3, quick 1).")] = None,
+    queries: Annotated[int | None, queries_option(_size_default("queries"))] = None,
+    k: Annotated[int | None, k_option(_size_default("k"))] = None,
+    repeats: Annotated[
+        int | None, typer.Option(min=1, show_default=_size_default("repeats"), help="Timed latency calls.")
+    ] = None,
+    warmup: Annotated[
+        int | None, typer.Option(min=0, show_default=_size_default("warmup"), help="Untimed warm-up calls.")
+    ] = None,
     max_length: Annotated[
         int | None, typer.Option(min=2, help="Tokens per pair in every row (default: the model's own limit).")
     ] = None,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: CUDA if available, else CPU).")] = None,
+    device: DeviceOption = None,
     rows: Annotated[
         list[str] | None,
         typer.Option(help="Run only the rows whose key matches (shell pattern, repeatable; the baseline always runs)."),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the full results as JSON here.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="Save a bar chart of passages/s per row here.")] = None,
+    out: OutOption = None,
+    plot: PlotOption = None,
+    progress: ProgressOption = True,
 ) -> None:
-    """Time reranking against LangChain, LlamaIndex and sentence-transformers on the same inputs."""
+    """Time reranking against LangChain, LlamaIndex and sentence-transformers on the same inputs.
+
+    The inputs are DATA_DIR's queries with their BM25 top K passages.
+
+    --plot charts passages/s per row.
+    """
     sizes = QUICK if quick else FULL
     settings = BenchSettings(
         data_dir=data_dir,
-        model=model or default_model(),
+        model=model,
         queries=queries or sizes["queries"],
-        passages=passages or sizes["passages"],
+        k=k or sizes["k"],
         repeats=repeats or sizes["repeats"],
         warmup=sizes["warmup"] if warmup is None else warmup,
         max_length=max_length,
         device=device,
+        progress=progress,
     )
-    try:
-        report = run_bench(settings, select_rows(bench_rows(), rows))
-    except RerankError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(bench_header(report))
-    typer.echo(bench_table(report["rows"], report["workload"]))
-    concurrency = async_table(report["rows"])
-    if concurrency is not None:
-        typer.echo("\nAsync: the same adapter calls awaited one by one, then concurrently (asyncio.gather)")
-        typer.echo(concurrency)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        typer.echo(f"Results written to {out}")
-    if plot is not None:
-        plot.parent.mkdir(parents=True, exist_ok=True)
-        plot_throughput(report["rows"], plot)
-        typer.echo(f"Plot saved to {plot}")
+    specs = select_rows(bench_rows(), rows)
+    with reported_errors("eval"):
+        report = run_bench(settings, specs)
+        typer.echo(bench_header(report))
+        typer.echo(bench_table(report["rows"], report["workload"]))
+        concurrency = async_table(report["rows"])
+        if concurrency is not None:
+            typer.echo("\nAsync: the same adapter calls awaited one by one, then concurrently (asyncio.gather)")
+            typer.echo(concurrency)
+        if out is not None:
+            write_json(report, out)
+        if plot is not None:
+            plot.parent.mkdir(parents=True, exist_ok=True)
+            plot_throughput(report["rows"], plot)
+            typer.echo(f"Plot saved to {plot}")
     if any("error" in row for row in report["rows"]):
-        typer.echo("Some rows failed; their errors are in the table" + (" and the JSON." if out else "."), err=True)
-        raise typer.Exit(1)
+        fail("some rows failed; their errors are in the table" + (" and the JSON." if out else "."))

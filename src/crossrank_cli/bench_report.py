@@ -8,11 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from rerank_core.cpu import flags_text
-
 from .bench_rows import BASELINE_KEY, RowSpec
 from .bench_workload import Workload
 from .stats import latency_summary
+from .system_info import cpu_line
 from .table import format_table, number
 
 TOP_K_OVERLAP = 10
@@ -89,13 +88,12 @@ def summarise(specs: Sequence[RowSpec], results: dict[str, dict[str, Any]], work
 def bench_header(report: dict[str, Any]) -> str:
     """The lines above the table: model and limits, machine, workloads and how memory is measured."""
     config, machine, load = report["row_config"], report["machine"], report["workload"]
-    cpu = machine["cpu"]
     return "\n".join(
         [
             f"crossrank bench: {config['model']} | max length {config['max_length']} tokens | batch size "
             f"{report['settings']['batch_size']} | device {config['device']} | "
             f"torch threads {machine['torch_threads']}",
-            f"CPU: {cpu['model']} ({cpu['logical_cores']} logical cores) | {flags_text(cpu['flags'])}",
+            cpu_line(machine["cpu"]),
             f"Inputs: BM25 top passages from {report['settings']['data_dir']}; latency = 1 query x "
             f"{load['latency']['passages']} passages, {load['latency']['repeats']} timed calls; throughput = "
             f"{load['throughput']['queries']} queries x {load['throughput']['passages_per_query']} passages; "

@@ -5,30 +5,39 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .evaluation import AS_RUN
+from .system_info import cpu_line
 from .table import format_table, number
 
-METRIC_COLUMNS = (
-    ("ndcg@10", "nDCG@10"),
-    ("recall@10", "R@10"),
-    ("recall@100", "R@100"),
-    ("mrr@10", "MRR@10"),
-)
+METRIC_LABELS = {"ndcg": "nDCG", "recall": "R", "mrr": "MRR"}
+"""Table headers of the metric families: ``recall@20`` is ``R@20``."""
+
+
+def metric_label(metric: str) -> str:
+    """The table header of a ranx metric name: ``ndcg@10`` -> ``nDCG@10``."""
+    family, _, cutoff = metric.partition("@")
+    return f"{METRIC_LABELS.get(family, family)}@{cutoff}"
 
 
 def eval_table(report: dict[str, Any]) -> str:
-    """One row per first stage alone and per (first stage, path, window) after reranking."""
+    """The title lines, then one row per first stage alone and per (first stage, path, window) after reranking.
+
+    The metric columns are the report's (none deeper than the candidates); Ray rows get a note on their
+    throughput under the table.
+    """
+    metrics = list(next(iter(report["first_stages"].values()))["metrics"])
     headers = [
         "first stage",
         "reranked via",
         "window",
-        *(label for _, label in METRIC_COLUMNS),
+        *(metric_label(m) for m in metrics),
         "nDCG@10 lift",
         "ms/query p50",
         "ms/query p95",
     ]
     rows = []
     for kind, stage in report["first_stages"].items():
-        rows.append([kind, "-", "-", *(number(stage["metrics"][m]) for m, _ in METRIC_COLUMNS), "-", "-", "-"])
+        rows.append([kind, "-", "-", *(number(stage["metrics"][m]) for m in metrics), "-", "-", "-"])
         for row in report["reranked"]:
             if row["first_stage"] == kind:
                 rows.append(
@@ -36,25 +45,40 @@ def eval_table(report: dict[str, Any]) -> str:
                         kind,
                         row["via"],
                         str(row["rank_window_size"]),
-                        *(number(row["metrics"][m]) for m, _ in METRIC_COLUMNS),
+                        *(number(row["metrics"][m]) for m in metrics),
                         f"{row['lift']['ndcg@10']:+.3f}",
                         number(row["ms_per_query"]["p50"], 1),
                         number(row["ms_per_query"]["p95"], 1),
                     ]
                 )
-    dataset = report["dataset"]
-    settings = report["settings"]
-    title = (
-        f"{settings['data_dir']} ({settings['split']}): {dataset['queries']} queries, {dataset['documents']} "
-        f"documents, top {settings['k']} candidates; cross-encoder {settings['model']}"
-    )
     notes = [
         f"{row['via']}, {row['first_stage']}, window {row['rank_window_size']}: {row['ray']['pairs_per_second']:.1f} "
         f"pairs/s over the whole job ({row['ray']['seconds']:.1f} s, actor start-up included)"
         for row in report["reranked"]
         if "ray" in row
     ]
-    return "\n".join([title, format_table(headers, rows), *notes])
+    return "\n".join([*eval_title(report), format_table(headers, rows), *notes])
+
+
+def eval_title(report: dict[str, Any]) -> list[str]:
+    """What was measured (data, queries, candidates, model), what reranked it, and on which CPU."""
+    dataset, settings, runtime = report["dataset"], report["settings"], report["runtime"]
+    return [
+        f"{settings['data_dir']} ({settings['split']}): {dataset['queries']} queries, {dataset['documents']} "
+        f"documents, top {settings['k']} candidates; cross-encoder {settings['model']}",
+        f"Reranked: {runtime_text(runtime, settings['precision'])}",
+        cpu_line(runtime["cpu"]),
+    ]
+
+
+def runtime_text(runtime: dict[str, Any], requested_precision: str) -> str:
+    """``engine local | backend torch | precision bf16 (auto) | device cpu``; Ray's values marked requested."""
+    if runtime["recorded"] == AS_RUN:
+        precision = runtime["precision"] + (" (auto)" if requested_precision == "auto" else "")
+        device = runtime["device"]
+    else:
+        precision, device = f"{runtime['precision']} (requested)", f"{runtime['device']} (requested)"
+    return f"engine {runtime['engine']} | backend {runtime['backend']} | precision {precision} | device {device}"
 
 
 def plot_windows(report: dict[str, Any], path: Path) -> None:

@@ -18,14 +18,17 @@ from crossrank_eval import (
     evaluate_runs,
     load_beir,
 )
-from crossrank_eval.metrics import ranking_to_run
-from rerank_core import get_scorer
+from crossrank_eval.metrics import metrics_for_depth, ranking_to_run
+from rerank_core import CrossEncoderScorer, get_scorer
+from rerank_core.cpu import cpu_info
 
 from .rerank_paths import RerankPath, via_path
 from .stats import latency_summary
 from .system_info import environment
 
 FIRST_STAGES: tuple[str, ...] = ("bm25", "dense")
+AS_RUN, AS_REQUESTED = "as run", "as requested"
+"""How the report's runtime was recorded: from the loaded scorer, or the options the Ray actors were given."""
 
 Candidates = dict[str, list[str]]
 """query id -> candidate doc ids, best first."""
@@ -44,28 +47,37 @@ class EvalSettings:
     vias: tuple[str, ...]
     rank_window_sizes: tuple[int, ...]
     """Candidates reranked per query; the rest keep their first-stage order below them."""
-    max_queries: int | None = None
+    queries: int | None = None
+    """Evaluate only the first N judged queries (``None``: all)."""
     batch_size: int = 32
-    device: str | None = None
+    backend: str = "torch"
     precision: str = "auto"
+    device: str | None = None
     engine: str = "local"
     """``local`` (this process, through each of ``vias``) or ``ray`` (one Ray Data job per window)."""
     actors: int = 1
     """Ray actors of ``engine="ray"``."""
-    gpus_per_actor: float = 0.0
+    num_gpus: float = 0.0
     """GPUs each Ray actor reserves (with ``device="cuda"``)."""
+    address: str | None = None
+    """The Ray cluster of ``engine="ray"`` (``None``: ``$RAY_ADDRESS`` or a new local Ray)."""
     progress: bool = True
 
     @property
     def scorer_options(self) -> dict[str, Any]:
         """The cross-encoder options every path uses."""
-        return {"device": self.device, "batch_size": self.batch_size, "precision": self.precision}
+        return {
+            "backend": self.backend,
+            "precision": self.precision,
+            "device": self.device,
+            "batch_size": self.batch_size,
+        }
 
 
 def load_dataset(settings: EvalSettings) -> BeirDataset:
-    """The BEIR folder's split, cut to ``max_queries`` if set."""
+    """The BEIR folder's split, cut to its first ``queries`` if set."""
     dataset = load_beir(settings.data_dir, settings.split)
-    return dataset if settings.max_queries is None else dataset.first_queries(settings.max_queries)
+    return dataset if settings.queries is None else dataset.first_queries(settings.queries)
 
 
 def first_stage(kind: str, dataset: BeirDataset, settings: EvalSettings) -> tuple[Candidates, dict[str, Any]]:
@@ -131,28 +143,53 @@ def warm_up(path: RerankPath, dataset: BeirDataset, candidates: Candidates) -> N
             return
 
 
-def run_eval(settings: EvalSettings) -> dict[str, Any]:
-    """Evaluate every (first stage, path, window) combination; the report as a JSON-ready dict."""
-    dataset = load_dataset(settings)
-    # Load the cross-encoder before the first stages, so a wrong --model fails in seconds; every local path
-    # (the adapters included) shares this process-wide instance. On Ray the actors load it, not this process.
+def loaded_device(scorer: CrossEncoderScorer) -> str:
+    """The device a loaded scorer runs on (rerank_core has ``precision_used`` but no public device yet)."""
+    backend, _ = scorer._loaded_model()
+    return backend.device
+
+
+def reranker_runtime(settings: EvalSettings) -> dict[str, Any]:
+    """What reranks: engine, backend, precision and device, and this machine's CPU (JSON-ready).
+
+    In this process the cross-encoder is loaded here, before any first stage (so a wrong --model fails in
+    seconds; every local path, the adapters included, shares this process-wide instance), and the
+    precision and device it resolved are recorded (:data:`AS_RUN`). On Ray the actors load it and
+    resolve ``auto`` and the device themselves, so the requested values are recorded (:data:`AS_REQUESTED`).
+    """
     if settings.engine == "local":
-        get_scorer(settings.model, **settings.scorer_options).load()
+        scorer = get_scorer(settings.model, **settings.scorer_options).load()
+        resolved = {"precision": scorer.precision_used, "device": loaded_device(scorer), "recorded": AS_RUN}
+    else:
+        resolved = {"precision": settings.precision, "device": settings.device or "auto", "recorded": AS_REQUESTED}
+    return {"engine": settings.engine, "backend": settings.backend, **resolved, "cpu": cpu_info().to_json()}
+
+
+def run_eval(settings: EvalSettings) -> dict[str, Any]:
+    """Evaluate every (first stage, path, window) combination; the report as a JSON-ready dict.
+
+    The metrics are :func:`crossrank_eval.metrics.metrics_for_depth` of ``k``: none at a cutoff beyond
+    the candidates.
+    """
+    dataset = load_dataset(settings)
+    runtime = reranker_runtime(settings)
+    metrics = metrics_for_depth(settings.k)
     windows = sorted(set(settings.rank_window_sizes)) or [settings.k]
     first_stages: dict[str, Any] = {}
     reranked: list[dict[str, Any]] = []
     for kind in settings.first_stages:
         candidates, info = first_stage(kind, dataset, settings)
-        base = evaluate_runs(dataset.qrels, {q: ranking_to_run(docs) for q, docs in candidates.items()})
+        base = evaluate_runs(dataset.qrels, {q: ranking_to_run(docs) for q, docs in candidates.items()}, metrics)
         first_stages[kind] = {"metrics": base, **info}
         rows = _ray_rows if settings.engine == "ray" else _local_rows
         for row, rankings in rows(settings, dataset, candidates, windows, kind):
-            metrics = evaluate_runs(dataset.qrels, {q: ranking_to_run(docs) for q, docs in rankings.items()})
-            row.update(metrics=metrics, lift={name: metrics[name] - base[name] for name in metrics})
+            after = evaluate_runs(dataset.qrels, {q: ranking_to_run(docs) for q, docs in rankings.items()}, metrics)
+            row.update(metrics=after, lift={name: after[name] - base[name] for name in after})
             reranked.append(row)
     return {
         "command": "eval",
         "settings": _settings_json(settings, windows),
+        "runtime": runtime,
         "dataset": {
             "queries": len(dataset.queries),
             "documents": len(dataset.corpus),
@@ -190,7 +227,7 @@ def _ray_rows(
     """Rerank every query at once on a Ray Data actor pool; the job's throughput replaces per-query times."""
     from .ray_engine import ray_session, rerank_on_ray
 
-    with ray_session(settings.progress) as ray:
+    with ray_session(settings.progress, settings.address) as ray:
         for window in windows:
             rankings, seconds, pairs = rerank_on_ray(
                 ray,
@@ -199,7 +236,7 @@ def _ray_rows(
                 window,
                 model=settings.model,
                 actors=settings.actors,
-                num_gpus=settings.gpus_per_actor,
+                num_gpus=settings.num_gpus,
                 scorer_options=settings.scorer_options,
             )
             row = {

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
-from rerank_core import RerankError
 from rerank_core.onnx_export import INT8_FILE, ONNX_FILE, OPSETS, export_onnx
+
+from .exit_codes import reported_errors
+from .options import MODEL_HELP
 
 
 class QuantizeChoice(StrEnum):
@@ -19,10 +21,10 @@ class QuantizeChoice(StrEnum):
 
 
 def export_command(
-    model: Annotated[
-        str, typer.Argument(help="Cross-encoder id on the Hugging Face hub, or a local checkpoint folder.")
+    model: Annotated[str, typer.Argument(metavar="MODEL", help=MODEL_HELP)],
+    out_dir: Annotated[
+        Path, typer.Argument(metavar="OUT_DIR", help="Folder to write model.onnx, the tokenizer and config into.")
     ],
-    out_dir: Annotated[Path, typer.Argument(help="Folder to write model.onnx, the tokenizer and config into.")],
     quantize: Annotated[
         QuantizeChoice | None, typer.Option(help=f"Also write {INT8_FILE} (int8 weights; faster, less exact).")
     ] = None,
@@ -34,7 +36,7 @@ def export_command(
     ] = False,
 ) -> None:
     """Export a cross-encoder to ONNX, for backend="onnx" and FastEmbed (needs PyTorch this once)."""
-    try:
+    with reported_errors("onnx"):
         folder = export_onnx(
             model,
             out_dir,
@@ -42,9 +44,6 @@ def export_command(
             opset=opset,
             trust_remote_code=trust_remote_code,
         )
-    except RerankError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     written = ONNX_FILE + (f" and {INT8_FILE}" if quantize else "")
     typer.echo(f"Wrote {written} with the tokenizer and config to {folder}")
     typer.echo(

@@ -9,19 +9,24 @@ from contextlib import contextmanager
 from typing import Any
 
 from crossrank_eval import BeirDataset
+from rerank_core import MissingDependencyError
 
 
 @contextmanager
-def ray_session(progress: bool) -> Iterator[Any]:
-    """Ray, connected to the cluster in ``RAY_ADDRESS`` or started locally; a Ray started here stops at the end.
+def ray_session(progress: bool, address: str | None = None) -> Iterator[Any]:
+    """Ray, connected to the cluster at ``address`` (``None``: ``$RAY_ADDRESS``) or started locally.
 
-    Ray Data's progress bars follow ``progress``; its informational log lines are kept off the terminal.
+    A Ray started here stops at the end; one already running in this process is used as it is. Ray
+    Data's progress bars follow ``progress``; its informational log lines are kept off the terminal.
     """
-    import ray
+    try:
+        import ray
+    except ImportError as exc:
+        raise MissingDependencyError("ray", "ray", "--engine ray runs on Ray Data.") from exc
 
     started = not ray.is_initialized()
     if started:
-        ray.init(configure_logging=False, log_to_driver=False)
+        ray.init(address=address, configure_logging=False, log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = progress
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     try:

@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from rerank_core import RerankError
+from rerank_core import DEFAULT_MODEL
 
-from .choices import BackendChoice, PrecisionChoice
-from .defaults import MODEL_ENV, default_model
+from .exit_codes import reported_errors
+from .options import (
+    AddressOption,
+    BackendChoice,
+    BackendOption,
+    DeviceOption,
+    ModelOption,
+    NumGpusOption,
+    PrecisionChoice,
+    PrecisionOption,
+)
 
 
 def serve_command(
-    model: Annotated[
-        str | None,
-        typer.Option(help=f"Cross-encoder id or folder (default: ${MODEL_ENV} or the library default)."),
-    ] = None,
+    model: ModelOption = DEFAULT_MODEL,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port.")] = 8000,
-    replicas: Annotated[int, typer.Option(min=1, help="Replicas, each with its own copy of the model.")] = 1,
+    replicas: Annotated[
+        int, typer.Option(min=1, help="Replicas, each a Ray actor with its own copy of the model.")
+    ] = 1,
     min_replicas: Annotated[
         int | None, typer.Option(min=1, help="Autoscale from this many replicas (with --max-replicas).")
     ] = None,
@@ -39,30 +47,20 @@ def serve_command(
     ] = 64,
     max_documents: Annotated[int, typer.Option(min=1, help="Documents per request; more get 413.")] = 1000,
     max_body_mb: Annotated[float, typer.Option(min=0.001, help="Request body size limit; larger get 413.")] = 16.0,
-    num_cpus: Annotated[float, typer.Option(min=0, help="CPUs per replica (PyTorch threads).")] = 1.0,
-    num_gpus: Annotated[float, typer.Option(min=0, help="GPUs per replica (use with --device cuda).")] = 0.0,
-    backend: Annotated[BackendChoice, typer.Option(help="Inference backend.")] = BackendChoice.torch,
-    precision: Annotated[
-        PrecisionChoice, typer.Option(help="Numeric precision (auto: fastest that keeps the ranking).")
-    ] = PrecisionChoice.auto,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: CUDA if available, else CPU).")] = None,
-    address: Annotated[
-        str | None,
-        typer.Option(help='Ray cluster to run on ("auto" for the one this node belongs to; default: a local Ray).'),
-    ] = None,
+    num_cpus: Annotated[
+        float, typer.Option(min=0, help="CPUs each Ray actor reserves (PyTorch uses as many threads).")
+    ] = 1.0,
+    num_gpus: NumGpusOption = 0.0,
+    backend: BackendOption = BackendChoice.torch,
+    precision: PrecisionOption = PrecisionChoice.auto,
+    device: DeviceOption = None,
+    address: AddressOption = None,
 ) -> None:
     """Serve a cross-encoder on Ray Serve: POST /rerank (query, documents, top_n, ...) and GET /health."""
-    try:
-        import ray
-        from ray import serve
-
+    with reported_errors("ray"):
         from rerank_core.rerank_api import ServeLimits
         from rerank_core.serving import build_app
-    except ImportError as exc:
-        typer.echo(f'Error: {exc}. Install Ray with: pip install "crossrank[ray]"', err=True)
-        raise typer.Exit(1) from exc
-    model = model or default_model()
-    try:
+
         app = build_app(
             model,
             replicas=replicas,
@@ -78,9 +76,14 @@ def serve_command(
             precision=precision.value,
             device=device,
         )
-    except RerankError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        serve_until_stopped(app, model=model, host=host, port=port, address=address)
+
+
+def serve_until_stopped(app: Any, *, model: str, host: str, port: int, address: str | None) -> None:
+    """Start Ray (at ``address``) and Serve on ``host:port``, run ``app`` until Ctrl-C or SIGTERM, stop both."""
+    import ray
+    from ray import serve
+
     ray.init(address=address)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # after ray.init, which installs a handler that aborts

@@ -1,9 +1,11 @@
-"""The software behind the numbers: Python, platform and the versions of the packages that decide them."""
+"""The machine and software behind the numbers: the CPU, Python, platform and the packages that decide them."""
 
 from __future__ import annotations
 
 import platform
 from typing import Any
+
+from rerank_core.cpu import flags_text
 
 
 def environment() -> dict[str, Any]:
@@ -28,3 +30,8 @@ def environment() -> dict[str, Any]:
         except PackageNotFoundError:
             versions[package] = None
     return {"python": platform.python_version(), "platform": platform.platform(), "packages": versions}
+
+
+def cpu_line(cpu: dict[str, Any]) -> str:
+    """``CPU: model (N logical cores) | avx2 yes, ...`` from ``rerank_core.cpu.CpuInfo.to_json()``."""
+    return f"CPU: {cpu['model']} ({cpu['logical_cores']} logical cores) | {flags_text(cpu['flags'])}"

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-DEFAULT_METRICS: tuple[str, ...] = ("ndcg@10", "recall@10", "recall@100", "mrr@10")
+RECALL_CUTOFFS: tuple[int, ...] = (10, 100)
+"""The recall depths reported for rankings deep enough."""
 
 Run = Mapping[str, Mapping[str, float]]
 """query id -> {doc id: score}; higher scores rank first."""
+
+
+def metrics_for_depth(k: int) -> tuple[str, ...]:
+    """The metrics reported for rankings of ``k`` candidates: none with a recall cutoff deeper than ``k``.
+
+    nDCG@10 and MRR@10 always (they score the top of the ranking, however short); recall at each of
+    :data:`RECALL_CUTOFFS` capped at ``k``: ``k=20`` gives recall@10 and recall@20, ``k=5`` recall@5 only.
+    """
+    cutoffs = sorted({min(cutoff, k) for cutoff in RECALL_CUTOFFS})
+    return ("ndcg@10", *(f"recall@{cutoff}" for cutoff in cutoffs), "mrr@10")
+
+
+DEFAULT_METRICS: tuple[str, ...] = metrics_for_depth(max(RECALL_CUTOFFS))
+"""nDCG@10, recall@10, recall@100 and MRR@10."""
 
 
 def evaluate_runs(

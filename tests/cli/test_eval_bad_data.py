@@ -101,6 +101,6 @@ def test_a_path_that_is_not_a_folder_is_named(tmp_path):
 
 def test_a_missing_model_is_named_before_any_first_stage_runs(tmp_path):
     result = _run(_folder(tmp_path))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Cannot find the cross-encoder '/nonexistent/model'" in result.stderr
     assert "Traceback" not in result.output

@@ -28,6 +28,11 @@ def test_ray_engine_reports_the_local_figures(ray_local, scifact_slice_dir, ce_m
         assert ray_row["metrics"][metric] == pytest.approx(value, abs=1e-9), metric
     assert ray_row["lift"]["ndcg@10"] > 0
     assert "pairs/s over the whole job" in on_ray["stdout"]
+    # The actors resolve precision and device themselves: the report records what they were asked for.
+    recorded = {key: on_ray["runtime"][key] for key in ("engine", "precision", "device", "recorded")}
+    assert recorded == {"engine": "ray", "precision": "fp32", "device": "auto", "recorded": "as requested"}
+    assert "precision fp32 (requested) | device auto (requested)" in on_ray["stdout"]
+    assert local["runtime"]["recorded"] == "as run" and local["runtime"]["precision"] == "fp32"
 
 
 def test_via_and_ray_engine_do_not_mix(scifact_slice_dir):

@@ -1,0 +1,83 @@
+"""The options and arguments the commands share: one name and one help text for each concept.
+
+A command that has the concept annotates its parameter with the type from here and gives the default
+(``model: ModelOption = DEFAULT_MODEL``, the library's own). An option whose default differs by command
+(``--queries``, ``--k``) is built by a function that takes the default's description for --help.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+MODEL_ENV = "CROSSRANK_MODEL"
+"""Environment variable naming the cross-encoder (id or local folder) the commands use by default."""
+EMBED_MODEL_ENV = "CROSSRANK_EMBED_MODEL"
+"""Environment variable naming the bi-encoder of the dense first stage."""
+RAY_ADDRESS_ENV = "RAY_ADDRESS"
+"""Ray's own variable naming the cluster to join."""
+
+MODEL_HELP = "Cross-encoder: a Hugging Face id or a local folder."
+
+
+class BackendChoice(StrEnum):
+    """``--backend`` values."""
+
+    torch = "torch"
+    onnx = "onnx"
+
+
+class PrecisionChoice(StrEnum):
+    """``--precision`` values: ``auto`` is the fastest precision that keeps the ranking on this machine."""
+
+    auto = "auto"
+    fp32 = "fp32"
+    bf16 = "bf16"
+    fp16 = "fp16"
+    int8 = "int8"
+
+
+DataDirArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="DATA_DIR", help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv), e.g. SciFact."
+    ),
+]
+ModelOption = Annotated[str, typer.Option(envvar=MODEL_ENV, help=MODEL_HELP)]
+EmbedModelOption = Annotated[
+    str, typer.Option(envvar=EMBED_MODEL_ENV, help="Bi-encoder of --first-stage dense: a Hugging Face id or a folder.")
+]
+BackendOption = Annotated[
+    BackendChoice,
+    typer.Option(help="Inference backend: torch (PyTorch) or onnx (ONNX Runtime; a checkpoint is exported once)."),
+]
+PrecisionOption = Annotated[
+    PrecisionChoice, typer.Option(help="Numeric precision (auto: the fastest that keeps the ranking on the device).")
+]
+DeviceOption = Annotated[
+    str | None, typer.Option(help="cpu, cuda, cuda:1, ... (default: CUDA if available, else CPU).")
+]
+NumGpusOption = Annotated[float, typer.Option(min=0, help="GPUs each Ray actor reserves (use with --device cuda).")]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar=RAY_ADDRESS_ENV,
+        help="Ray cluster to run on (auto: the one this node belongs to; default: a new local Ray).",
+    ),
+]
+OutOption = Annotated[Path | None, typer.Option(help="Write the full results as JSON here.")]
+PlotOption = Annotated[Path | None, typer.Option(help="Save a chart of the results here (PNG).")]
+ProgressOption = Annotated[bool, typer.Option(help="Show progress on stderr.")]
+
+
+def queries_option(default: str) -> Any:
+    """``--queries N``: how many queries a run uses, from the start of DATA_DIR; ``default`` describes the default."""
+    return typer.Option(min=1, show_default=default, help="Use the first N queries of DATA_DIR.")
+
+
+def k_option(default: str | bool = True) -> Any:
+    """``--k K``: candidates per query from the first stage; ``default`` describes the default if not the value."""
+    return typer.Option("--k", min=1, show_default=default, help="Candidates per query: the first stage's top K.")
