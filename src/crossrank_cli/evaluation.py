@@ -19,7 +19,7 @@ from crossrank_eval import (
     load_beir,
 )
 from crossrank_eval.metrics import metrics_for_depth, ranking_to_run
-from rerank_core import CrossEncoderScorer, get_scorer
+from rerank_core import get_scorer
 from rerank_core.cpu import cpu_info
 
 from .rerank_paths import RerankPath, via_path
@@ -143,12 +143,6 @@ def warm_up(path: RerankPath, dataset: BeirDataset, candidates: Candidates) -> N
             return
 
 
-def loaded_device(scorer: CrossEncoderScorer) -> str:
-    """The device a loaded scorer runs on (rerank_core has ``precision_used`` but no public device yet)."""
-    backend, _ = scorer._loaded_model()
-    return backend.device
-
-
 def reranker_runtime(settings: EvalSettings) -> dict[str, Any]:
     """What reranks: engine, backend, precision and device, and this machine's CPU (JSON-ready).
 
@@ -159,7 +153,7 @@ def reranker_runtime(settings: EvalSettings) -> dict[str, Any]:
     """
     if settings.engine == "local":
         scorer = get_scorer(settings.model, **settings.scorer_options).load()
-        resolved = {"precision": scorer.precision_used, "device": loaded_device(scorer), "recorded": AS_RUN}
+        resolved = {"precision": scorer.precision_used, "device": scorer.device_used, "recorded": AS_RUN}
     else:
         resolved = {"precision": settings.precision, "device": settings.device or "auto", "recorded": AS_REQUESTED}
     return {"engine": settings.engine, "backend": settings.backend, **resolved, "cpu": cpu_info().to_json()}

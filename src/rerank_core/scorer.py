@@ -153,6 +153,11 @@ class CrossEncoderScorer(Scorer):
         return None if self._model is None else self._model[0].precision
 
     @property
+    def device_used(self) -> str | None:
+        """The device the loaded model runs on (``device=None`` resolved), or ``None`` before loading."""
+        return None if self._model is None else self._model[0].device
+
+    @property
     def loaded(self) -> bool:
         """Whether the model has been loaded."""
         return self._model is not None

@@ -72,11 +72,12 @@ def test_bf16_scores_stay_close_to_fp32_and_come_back_as_float32(tiny_model_dir)
 
 def test_auto_resolves_for_this_cpu_and_is_logged_once(tiny_model_dir, caplog):
     scorer = CrossEncoderScorer(tiny_model_dir, device="cpu", cache_size=0)
-    assert scorer.precision_used is None
+    assert scorer.precision_used is None and scorer.device_used is None
     with caplog.at_level(logging.INFO, logger="rerank_core"):
         scorer.score(QUERY, TEXTS)
         scorer.score(QUERY, TEXTS)
     assert scorer.precision_used == ("bf16" if this_cpu().fast_bf16 else "fp32")
+    assert scorer.device_used == "cpu"
     loads = [r.getMessage() for r in caplog.records if "Loaded" in r.getMessage()]
     assert len(loads) == 1 and f"torch {scorer.precision_used}, auto" in loads[0]
 
