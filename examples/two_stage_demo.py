@@ -69,5 +69,6 @@ def main() -> None:
     print("  another cross-encoder: CROSSRANK_MODEL=<hub id or folder> scripts/demo")
     print("  a full evaluation:     crossrank eval DATA_DIR --first-stage dense  (any BEIR folder)")
 
+
 if __name__ == "__main__":
     main()
