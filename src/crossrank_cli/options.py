@@ -13,6 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
+from rerank_core.backends import BACKENDS
+from rerank_core.precision import PRECISIONS
+
 MODEL_ENV = "CROSSRANK_MODEL"
 """Environment variable naming the cross-encoder (id or local folder) the commands use by default."""
 EMBED_MODEL_ENV = "CROSSRANK_EMBED_MODEL"
@@ -23,21 +26,10 @@ RAY_ADDRESS_ENV = "RAY_ADDRESS"
 MODEL_HELP = "Cross-encoder: a Hugging Face id or a local folder."
 
 
-class BackendChoice(StrEnum):
-    """``--backend`` values."""
-
-    torch = "torch"
-    onnx = "onnx"
-
-
-class PrecisionChoice(StrEnum):
-    """``--precision`` values: ``auto`` is the fastest precision that keeps the ranking on this machine."""
-
-    auto = "auto"
-    fp32 = "fp32"
-    bf16 = "bf16"
-    fp16 = "fp16"
-    int8 = "int8"
+BackendChoice = StrEnum("BackendChoice", {name: name for name in BACKENDS})  # type: ignore[misc]
+"""``--backend`` values: the engine's backends."""
+PrecisionChoice = StrEnum("PrecisionChoice", {name: name for name in PRECISIONS})  # type: ignore[misc]
+"""``--precision`` values: ``auto`` is the fastest precision that keeps the ranking on this machine."""
 
 
 DataDirArgument = Annotated[
