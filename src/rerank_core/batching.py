@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-from tokenizers import Encoding
+
+from .tokens import Tokens
 
 
-def length_sorted_batches(encodings: Sequence[Encoding], batch_size: int) -> Iterator[np.ndarray]:
+def length_sorted_batches(encodings: Sequence[Tokens], batch_size: int) -> Iterator[np.ndarray]:
     """Yield index arrays into ``encodings``, longest first, ``batch_size`` at a time."""
     lengths = np.fromiter((len(e) for e in encodings), dtype=np.int64, count=len(encodings))
     order = np.argsort(-lengths, kind="stable")
@@ -17,7 +18,7 @@ def length_sorted_batches(encodings: Sequence[Encoding], batch_size: int) -> Ite
 
 
 def pad_batch(
-    encodings: Sequence[Encoding], indices: np.ndarray, pad_token_id: int, input_names: Sequence[str]
+    encodings: Sequence[Tokens], indices: np.ndarray, pad_token_id: int, input_names: Sequence[str]
 ) -> dict[str, np.ndarray]:
     """Right-pad the selected encodings into int64 arrays named as the model expects."""
     rows = [encodings[i] for i in indices]

@@ -27,7 +27,8 @@ from typing import Literal
 
 from tokenizers import Encoding, Tokenizer
 
-from .errors import ModelLoadError
+from .errors import InvalidArgumentError, ModelLoadError
+from .tokens import Tokens
 
 LongDocuments = Literal["truncate", "max_chunk"]
 LONG_DOCUMENT_MODES: tuple[str, ...] = ("truncate", "max_chunk")
@@ -42,7 +43,7 @@ _CHARS_PER_TOKEN_BOUND = 24
 class EncodedPairs:
     """The model inputs for a list of texts: one encoding per window and its owner text."""
 
-    encodings: list[Encoding]
+    encodings: list[Tokens]
     owners: list[int]
     truncated: int
     """How many texts lost tokens to truncation."""
@@ -52,32 +53,35 @@ class PairEncoder:
     """Builds model inputs for ``(query, text)`` pairs within ``max_length`` tokens."""
 
     def __init__(self, tokenizer: Tokenizer, max_length: int) -> None:
-        self._tokenizer = Tokenizer.from_str(tokenizer.to_str())
-        self._tokenizer.no_truncation()
-        self._tokenizer.no_padding()
+        self._tokenizer = clean_copy(tokenizer)
         self.max_length = max_length
         self._room = max_length - self._tokenizer.num_special_tokens_to_add(is_pair=True)
         if self._room < 2:
             raise ModelLoadError(f"max_length={max_length} leaves no room for a query and a text.")
-        probe = self._tokenizer.post_process(
-            self._tokenizer.encode("a", add_special_tokens=False),
-            self._tokenizer.encode("b", add_special_tokens=False),
-        )
-        joins_pairs = None in probe.sequence_ids and (len(set(probe.sequence_ids) - {None}) == 2 or any(probe.type_ids))
-        if not joins_pairs:
+        if not separates_pairs(self._tokenizer.encode("a", "b").sequence_ids):
             raise ModelLoadError(
-                "The tokenizer has no template for text pairs (its post-processor does not join a query and "
-                "a document with separator tokens), so it cannot feed a cross-encoder. Use the tokenizer "
-                "saved with a cross-encoder checkpoint."
+                "The tokenizer has no template for text pairs (its post-processor does not put separator tokens "
+                "between a query and a document), so it cannot feed a cross-encoder. Use the tokenizer saved "
+                "with a cross-encoder checkpoint, or a model family with a prompt (family=...)."
             )
 
     def query_tokens(self, query: str) -> int:
         """The number of tokens of ``query`` without special tokens."""
         return len(self._tokenizer.encode(query, add_special_tokens=False))
 
-    def encode(self, query: str, texts: Sequence[str], long_documents: LongDocuments) -> EncodedPairs:
-        """Encode ``query`` with each text; ``owners[i]`` is the text index of ``encodings[i]``."""
-        query_enc = self._tokenizer.encode(_valid_unicode(query), add_special_tokens=False)
+    def encode(
+        self, query: str, texts: Sequence[str], long_documents: LongDocuments, instruction: str | None = None
+    ) -> EncodedPairs:
+        """Encode ``query`` with each text; ``owners[i]`` is the text index of ``encodings[i]``.
+
+        ``instruction`` must be ``None``: a pair template has no place for one.
+        """
+        if instruction is not None:
+            raise InvalidArgumentError(
+                "This model joins query and text with its tokenizer's pair template, which takes no instruction; "
+                "pass instruction=None (instructions are for prompt models such as Qwen3-Reranker)."
+            )
+        query_enc = self._tokenizer.encode(valid_unicode(query), add_special_tokens=False)
         half = self._room // 2
         chunk = long_documents == "max_chunk"
         text_encs = self._encode_texts(texts, None if chunk else self._room)
@@ -108,20 +112,42 @@ class PairEncoder:
     def _encode_texts(self, texts: Sequence[str], room: int | None) -> list[Encoding]:
         """Tokenize texts without special tokens; with ``room``, skip characters that cannot fit."""
         if room is None:
-            return self._tokenizer.encode_batch([_valid_unicode(text) for text in texts], add_special_tokens=False)
+            return self._tokenizer.encode_batch([valid_unicode(text) for text in texts], add_special_tokens=False)
         limit = room * _CHARS_PER_TOKEN_BOUND
-        cut = [_valid_unicode(text[:limit]) for text in texts]
+        cut = [cut_chars(text, room) for text in texts]
         encs = self._tokenizer.encode_batch(cut, add_special_tokens=False)
         redo = [i for i, (text, enc) in enumerate(zip(texts, encs)) if len(text) > limit and len(enc) < room + 1]
         if redo:
-            whole = [_valid_unicode(texts[i]) for i in redo]
+            whole = [valid_unicode(texts[i]) for i in redo]
             for i, enc in zip(redo, self._tokenizer.encode_batch(whole, add_special_tokens=False)):
                 encs[i] = enc
         # Every text that was cut still holds more than ``room`` tokens, so it is counted as truncated.
         return encs
 
 
-def _valid_unicode(text: str) -> str:
+def clean_copy(tokenizer: Tokenizer) -> Tokenizer:
+    """A copy of ``tokenizer`` that neither truncates nor pads (the encoders do both themselves)."""
+    copy = Tokenizer.from_str(tokenizer.to_str())
+    copy.no_truncation()
+    copy.no_padding()
+    return copy
+
+
+def separates_pairs(sequence_ids: Sequence[int | None]) -> bool:
+    """Whether a pair template keeps both segments and puts a special token between them."""
+    first = [i for i, s in enumerate(sequence_ids) if s == 0]
+    second = [i for i, s in enumerate(sequence_ids) if s == 1]
+    if not first or not second or first[-1] > second[0]:
+        return False
+    return any(sequence_ids[i] is None for i in range(first[-1] + 1, second[0]))
+
+
+def cut_chars(text: str, room: int | None) -> str:
+    """``text`` cut to what ``room`` tokens can hold at most (none cut for ``None``), as valid Unicode."""
+    return valid_unicode(text if room is None else text[: room * _CHARS_PER_TOKEN_BOUND])
+
+
+def valid_unicode(text: str) -> str:
     """``text`` with lone surrogates replaced by U+FFFD (every other string comes back as is)."""
     if text.isascii():
         return text

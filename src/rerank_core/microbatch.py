@@ -13,15 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from tokenizers import Encoding
 
-RunFn = Callable[[list[Encoding]], np.ndarray]
+from .tokens import Tokens
+
+RunFn = Callable[[list[Tokens]], np.ndarray]
 """Scores encodings and returns their logits ``(len(encodings), num_labels)`` in input order."""
 
 
 @dataclass
 class _Request:
-    encodings: list[Encoding]
+    encodings: list[Tokens]
     future: asyncio.Future[np.ndarray] = field(repr=False)
 
 
@@ -41,7 +42,7 @@ class MicroBatcher:
         self._pending: list[_Request] = []
         self._worker: asyncio.Task[None] | None = None
 
-    async def submit(self, encodings: list[Encoding]) -> np.ndarray:
+    async def submit(self, encodings: list[Tokens]) -> np.ndarray:
         """Score ``encodings`` in the next shared group; their logits, in order."""
         if not encodings:
             return np.zeros((0, 1), dtype=np.float32)

@@ -20,7 +20,6 @@ import numpy as np
 
 from .errors import InvalidArgumentError, MissingDependencyError, ModelLoadError
 from .limits import own_max_length
-from .model_loading import CROSS_ENCODER, loading_model
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +28,8 @@ ONNX_FILE = "model.onnx"
 INT8_FILE = "model_int8.onnx"
 """The int8 graph (8-bit weights and int8 products; see :func:`quantize_int8`)."""
 MODEL_INPUTS: tuple[str, ...] = ("input_ids", "attention_mask", "token_type_ids")
+FAMILY_FILE = "crossrank.json"
+"""Written beside an exported graph: the model family whose inputs it takes."""
 """The inputs an exported graph may take, as ``rerank_core.batching.pad_batch`` names them."""
 OPSETS = range(14, 21)
 """ONNX opsets the exporter writes."""
@@ -42,13 +43,16 @@ def export_onnx(
     quantize: Literal["int8"] | None = None,
     opset: int = 17,
     trust_remote_code: bool = False,
+    family: str | None = None,
 ) -> Path:
     """Export a cross-encoder (hub id or local folder) to a self-contained ONNX folder and return it.
 
     ``out_dir`` receives ``model.onnx`` (fp32), ``model_int8.onnx`` with ``quantize="int8"``, and the
     tokenizer and config files (``tokenizer.json``, ``tokenizer_config.json``, ``special_tokens_map.json``,
     ``config.json``). The folder loads with ``CrossEncoderScorer(out_dir, backend="onnx")`` (add
-    ``precision="int8"`` for the int8 graph) and with FastEmbed's ``TextCrossEncoder``.
+    ``precision="int8"`` for the int8 graph) and with FastEmbed's ``TextCrossEncoder``. The graph is the
+    family's scoring module (see :mod:`rerank_core.backends.torch_heads`): decoders and LLM rerankers export
+    with their last-token pooling and score rows inside, and ``crossrank.json`` records the family.
 
     Raises:
         MissingDependencyError: PyTorch or sentence-transformers is not installed.
@@ -59,11 +63,12 @@ def export_onnx(
         raise InvalidArgumentError(f"quantize must be None or 'int8', got {quantize!r}.")
     if opset not in OPSETS:
         raise InvalidArgumentError(f"opset must be between {OPSETS.start} and {OPSETS.stop - 1}, got {opset!r}.")
-    model, tokenizer = _load_checkpoint(model_name_or_path, trust_remote_code)
+    backend = _load_checkpoint(model_name_or_path, trust_remote_code, family)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _save_tokenizer_and_config(model, tokenizer, out)
-    _export_graph(model, tokenizer, out / ONNX_FILE, opset)
+    _save_tokenizer_and_config(backend.module.model, backend.hf_tokenizer, out)
+    (out / FAMILY_FILE).write_text(json.dumps({"family": backend.family.name}) + "\n", encoding="utf-8")
+    _export_graph(backend, out / ONNX_FILE, opset)
     if quantize == "int8":
         quantize_int8(out / ONNX_FILE, out / INT8_FILE)
     logger.info("Exported %s to %s (opset %d%s)", model_name_or_path, out, opset, ", int8" if quantize else "")
@@ -95,11 +100,10 @@ def quantize_int8(fp32_path: Path, int8_path: Path) -> None:
     quantizer.model.save_model_to_file(str(int8_path), use_external_data_format=False)
 
 
-def _load_checkpoint(model_name_or_path: str, trust_remote_code: bool) -> tuple[Any, Any]:
-    """The transformers model (eager attention, eval mode, on CPU) and tokenizer, as the torch backend loads them."""
+def _load_checkpoint(model_name_or_path: str, trust_remote_code: bool, family: str | None) -> Any:
+    """The checkpoint as the torch backend loads it (fp32, eager attention, CPU): its scoring module is exported."""
     try:
-        import torch  # noqa: F401  (sentence-transformers needs it; name it when it is missing)
-        from sentence_transformers import CrossEncoder
+        from .backends.torch_backend import load_torch_backend
     except ModuleNotFoundError as exc:
         raise MissingDependencyError(
             exc.name or "torch",
@@ -107,16 +111,16 @@ def _load_checkpoint(model_name_or_path: str, trust_remote_code: bool) -> tuple[
             f"Exporting {model_name_or_path!r} to ONNX runs PyTorch once. Or export it on a machine that has "
             'torch with `crossrank export-onnx MODEL OUT_DIR` and load OUT_DIR with backend="onnx".',
         ) from exc
-    with loading_model(model_name_or_path, CROSS_ENCODER):
-        cross_encoder = CrossEncoder(
-            model_name_or_path,
-            device="cpu",
-            trust_remote_code=trust_remote_code,
-            model_kwargs={"attn_implementation": "eager"},
-        )
-    if cross_encoder.model is None:
-        raise ModelLoadError(f"{model_name_or_path!r} has no transformers model to export.")
-    return cross_encoder.model.eval(), cross_encoder.tokenizer
+    return load_torch_backend(
+        model_name_or_path,
+        device="cpu",
+        precision="fp32",
+        threads=None,
+        max_length=None,
+        trust_remote_code=trust_remote_code,
+        model_kwargs={"attn_implementation": "eager"},
+        family=family,
+    )
 
 
 def _save_tokenizer_and_config(model: Any, tokenizer: Any, out: Path) -> None:
@@ -140,31 +144,20 @@ def _save_tokenizer_and_config(model: Any, tokenizer: Any, out: Path) -> None:
     model.config.save_pretrained(str(out))
 
 
-def _export_graph(model: Any, tokenizer: Any, path: Path, opset: int) -> None:
-    """Trace the model to ONNX with dynamic batch and sequence axes, then check it against PyTorch."""
+def _export_graph(backend: Any, path: Path, opset: int) -> None:
+    """Trace the scoring module to ONNX with dynamic batch and sequence axes, then check it against PyTorch."""
     import torch
 
-    names = tuple(name for name in tokenizer.model_input_names if name in MODEL_INPUTS)
+    names = backend.input_names
     if "input_ids" not in names or "attention_mask" not in names:
         raise ModelLoadError(f"The tokenizer gives {names}; a cross-encoder export needs input_ids and attention_mask.")
-
-    class Logits(torch.nn.Module):
-        """The classifier's logits from positional inputs, in ``names`` order."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, *arrays: torch.Tensor) -> torch.Tensor:
-            return self.model(**dict(zip(names, arrays))).logits
-
     # Padded pairs of different lengths, so the trace sees a real attention mask and both segments.
-    example = _example_inputs(tokenizer, names, ["a short text", "a longer text that makes the first pair padded"])
+    example = _example_inputs(backend, ["a short text", "a longer text that makes the first pair padded"])
     axes = {name: {0: "batch", 1: "sequence"} for name in names} | {"logits": {0: "batch"}}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # deprecation and tracer warnings about shapes the export keeps dynamic
         torch.onnx.export(
-            Logits().eval(),
+            backend.module,
             tuple(torch.from_numpy(example[name]) for name in names),
             str(path),
             dynamo=False,
@@ -174,25 +167,25 @@ def _export_graph(model: Any, tokenizer: Any, path: Path, opset: int) -> None:
             opset_version=opset,
             do_constant_folding=True,
         )
-    check = _example_inputs(tokenizer, names, ["one", "two words", "a third and rather longer text to score"])
-    _check_against_torch(model, path, names, check)
+    _check_against_torch(backend, path, _example_inputs(backend, ["one", "two words", "a third and longer text"]))
 
 
-def _example_inputs(tokenizer: Any, names: tuple[str, ...], texts: list[str]) -> dict[str, np.ndarray]:
-    """Padded int64 arrays for ``("query", text)`` pairs."""
-    encoded = tokenizer(["a query"] * len(texts), texts, padding=True, return_tensors="np")
-    return {name: np.asarray(encoded[name], dtype=np.int64) for name in names}
+def _example_inputs(backend: Any, texts: list[str]) -> dict[str, np.ndarray]:
+    """``("a query", text)`` pairs as crossrank feeds them: the family's encoder, right-padded."""
+    from .batching import pad_batch
+
+    encodings = backend.spec.encoder(backend.tokenizer).encode("a query", texts, "truncate").encodings
+    return pad_batch(encodings, np.arange(len(encodings)), backend.pad_token_id, backend.input_names)
 
 
-def _check_against_torch(model: Any, path: Path, names: tuple[str, ...], inputs: dict[str, np.ndarray]) -> None:
+def _check_against_torch(backend: Any, path: Path, inputs: dict[str, np.ndarray]) -> None:
     """Raise ModelLoadError if ONNX Runtime's logits differ from PyTorch's on ``inputs``."""
     import onnxruntime as ort
-    import torch
 
-    with torch.inference_mode():
-        expected = model(**{name: torch.from_numpy(inputs[name]) for name in names}).logits.float().numpy()
+    expected = backend.forward(inputs)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = session.run(None, inputs)[0]
+    fed = {node.name: inputs[node.name] for node in session.get_inputs()}  # the exporter drops unused inputs
+    got = session.run(None, fed)[0]
     error = float(np.max(np.abs(got - expected))) if got.shape == expected.shape else float("inf")
     if error > _EXPORT_TOLERANCE:
         raise ModelLoadError(

@@ -40,6 +40,10 @@ class ScorerOptions(BaseModel):
     """Async calls: how long a request waits for concurrent ones to share its model batches."""
     max_batch_pairs: int = Field(default=1024, gt=0)
     """Async calls: the most pairs scored in one shared group."""
+    family: str | None = None
+    """The model family (``cross-encoder``, ``qwen3-reranker``, ...); ``None`` detects it from the checkpoint."""
+    instruction: str | None = None
+    """For prompt models that take one (Qwen3-Reranker, mxbai-rerank-v2): the instruction; ``None``: the model's."""
 
     def shared_scorer(self, model_name_or_path: str) -> CrossEncoderScorer:
         """The process-wide scorer for this model with these options (loaded on first use)."""

@@ -11,7 +11,6 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
-from tokenizers import Encoding
 from tqdm.auto import tqdm
 
 from .activation import ACTIVATIONS, Activation, relevance_scores
@@ -20,15 +19,21 @@ from .base import Scorer
 from .batching import length_sorted_batches, pad_batch
 from .encoding import LONG_DOCUMENT_MODES, EncodedPairs, LongDocuments, PairEncoder
 from .errors import InvalidArgumentError
+from .families import FAMILIES
 from .microbatch import MicroBatcher
 from .model_loading import showing_load_progress
 from .precision import Precision, check_precision
+from .prompt_encoding import PromptEncoder
 from .ranking import arank_texts, rank_texts
 from .score_cache import ScoreCache
+from .tokens import Tokens
 from .types import Ranked
 from .validation import check_positive_int, check_query, check_texts
 
 logger = logging.getLogger(__name__)
+
+InputEncoder = PairEncoder | PromptEncoder
+"""Builds a family's model inputs: the tokenizer's pair template, or a prompt."""
 
 DEFAULT_MODEL = "cross-encoder/ms-marco-MiniLM-L6-v2"
 
@@ -61,6 +66,10 @@ class CrossEncoderScorer(Scorer):
         batch_wait_ms: In :meth:`ascore` / :meth:`arank`, how long a request waits for concurrent ones
             to share its model batches.
         max_batch_pairs: In the async path, the most pairs scored in one shared group.
+        family: The model family (:data:`rerank_core.families.FAMILIES`: ``"cross-encoder"``,
+            ``"qwen3-reranker"``, ...); ``None`` detects it from the checkpoint's config and name.
+        instruction: The default instruction of prompt models that take one (Qwen3-Reranker,
+            mxbai-rerank-v2); ``None`` keeps the model's own default. Calls may pass their own.
 
     Example:
         >>> scorer = CrossEncoderScorer("cross-encoder/ms-marco-MiniLM-L6-v2")
@@ -85,6 +94,8 @@ class CrossEncoderScorer(Scorer):
         cache_size: int = 0,
         batch_wait_ms: float = 2.0,
         max_batch_pairs: int = 1024,
+        family: str | None = None,
+        instruction: str | None = None,
     ) -> None:
         if not isinstance(model_name_or_path, str) or not model_name_or_path.strip():
             raise InvalidArgumentError(f"model_name_or_path must be a model id or path, got {model_name_or_path!r}.")
@@ -114,10 +125,14 @@ class CrossEncoderScorer(Scorer):
         self.cache_size = cache_size
         self.batch_wait_ms = float(batch_wait_ms)
         self.max_batch_pairs = check_positive_int("max_batch_pairs", max_batch_pairs)
+        if family is not None and family not in FAMILIES:
+            raise InvalidArgumentError(f"Unknown family {family!r}; choose one of {', '.join(FAMILIES)}.")
+        self.family = family
+        self.instruction = _checked_instruction(instruction)
         self.cache = ScoreCache(cache_size, self._cache_namespace()) if cache_size else None
         """The score cache (``None`` when ``cache_size`` is 0); its ``hits`` and ``misses`` count pairs."""
         self._lock = threading.Lock()
-        self._model: tuple[Backend, PairEncoder] | None = None
+        self._model: tuple[Backend, InputEncoder] | None = None
         self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MicroBatcher] = weakref.WeakKeyDictionary()
         self._batchers_lock = threading.Lock()
         self._warned_truncation = False
@@ -145,6 +160,8 @@ class CrossEncoderScorer(Scorer):
             "cache_size": self.cache_size,
             "batch_wait_ms": self.batch_wait_ms,
             "max_batch_pairs": self.max_batch_pairs,
+            "family": self.family,
+            "instruction": self.instruction,
         }
 
     @property
@@ -167,7 +184,7 @@ class CrossEncoderScorer(Scorer):
         self._loaded_model()
         return self
 
-    def _loaded_model(self, show_progress: bool = False) -> tuple[Backend, PairEncoder]:
+    def _loaded_model(self, show_progress: bool = False) -> tuple[Backend, InputEncoder]:
         """The backend and pair encoder, loading them once; a failed load leaves nothing behind."""
         if self._model is None:
             with self._lock, showing_load_progress(show_progress):
@@ -181,19 +198,30 @@ class CrossEncoderScorer(Scorer):
                         max_length=self.max_length,
                         trust_remote_code=self.trust_remote_code,
                         model_kwargs=self.model_kwargs,
+                        family=self.family,
                     )
-                    self._model = (backend, PairEncoder(backend.tokenizer, backend.max_length))
+                    self._model = (backend, backend.spec.encoder(backend.tokenizer))
         return self._model
 
     def score(
-        self, query: str, texts: Sequence[str], *, batch_size: int | None = None, show_progress: bool = False
+        self,
+        query: str,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        show_progress: bool = False,
+        instruction: str | None = None,
     ) -> np.ndarray:
         """Score each text against ``query``.
+
+        ``instruction`` replaces the scorer's (and the model's default) for this call, for prompt models
+        that take one; other models refuse it.
 
         Returns:
             ``np.ndarray`` of float32, one score per text, in input order (empty for no texts).
         """
-        return self.score_groups([(query, texts)], batch_size=batch_size, show_progress=show_progress)[0]
+        groups = [(query, texts)]
+        return self.score_groups(groups, batch_size=batch_size, show_progress=show_progress, instruction=instruction)[0]
 
     def score_groups(
         self,
@@ -201,6 +229,7 @@ class CrossEncoderScorer(Scorer):
         *,
         batch_size: int | None = None,
         show_progress: bool = False,
+        instruction: str | None = None,
     ) -> list[np.ndarray]:
         """Score several ``(query, texts)`` groups at once: their pairs share length-sorted model batches.
 
@@ -220,12 +249,15 @@ class CrossEncoderScorer(Scorer):
             check_query(group[0])
             check_texts(group[1])
         size = self.batch_size if batch_size is None else check_positive_int("batch_size", batch_size)
-        cached = [self._cached(query, texts) for query, texts in groups]
+        instruction = _checked_instruction(instruction) or self.instruction
+        cached = [self._cached(query, texts, instruction) for query, texts in groups]
         parts = [(g, part) for g, (_, _, missing) in enumerate(cached) for part in _chunks(missing)]
         if parts:
             backend, encoder = self._loaded_model(show_progress)
             for run in _runs(parts):
-                encoded = [self._encode(encoder, groups[g][0], [groups[g][1][i] for i in part]) for g, part in run]
+                encoded = [
+                    self._encode(encoder, groups[g][0], [groups[g][1][i] for i in part], instruction) for g, part in run
+                ]
                 logits = _forward(backend, [e for pairs in encoded for e in pairs.encodings], size, show_progress)
                 start = 0
                 for (g, part), pairs in zip(run, encoded):
@@ -235,7 +267,7 @@ class CrossEncoderScorer(Scorer):
                     start = stop
         return [scores for scores, _, _ in cached]
 
-    async def ascore(self, query: str, texts: Sequence[str]) -> np.ndarray:
+    async def ascore(self, query: str, texts: Sequence[str], *, instruction: str | None = None) -> np.ndarray:
         """:meth:`score` for asyncio: concurrent calls on one event loop share model batches.
 
         Loading, tokenizing and the model run in worker threads, so the event loop stays free.
@@ -244,11 +276,12 @@ class CrossEncoderScorer(Scorer):
         """
         check_query(query)
         check_texts(texts)
-        scores, keys, missing = self._cached(query, texts)
+        instruction = _checked_instruction(instruction) or self.instruction
+        scores, keys, missing = self._cached(query, texts, instruction)
         if missing:
             _, encoder = await asyncio.to_thread(self._loaded_model)
             for part in _chunks(missing):
-                pairs = await asyncio.to_thread(self._encode, encoder, query, [texts[i] for i in part])
+                pairs = await asyncio.to_thread(self._encode, encoder, query, [texts[i] for i in part], instruction)
                 logits = await self._batcher().submit(pairs.encodings)
                 self._fill(scores, keys, part, pairs, logits)
         return scores
@@ -263,6 +296,7 @@ class CrossEncoderScorer(Scorer):
         rank_window_size: int | None = None,
         batch_size: int | None = None,
         show_progress: bool = False,
+        instruction: str | None = None,
     ) -> list[Ranked]:
         """Rank texts best first, as Elasticsearch's ``text_similarity_reranker`` does.
 
@@ -275,7 +309,9 @@ class CrossEncoderScorer(Scorer):
             ``Ranked(index, score)`` records, best first; ties keep input order.
         """
         return rank_texts(
-            lambda q, ts: self.score(q, ts, batch_size=batch_size, show_progress=show_progress),
+            lambda q, ts: self.score(
+                q, ts, batch_size=batch_size, show_progress=show_progress, instruction=instruction
+            ),
             query,
             texts,
             top_n=top_n,
@@ -291,10 +327,15 @@ class CrossEncoderScorer(Scorer):
         top_n: int | None = None,
         min_score: float | None = None,
         rank_window_size: int | None = None,
+        instruction: str | None = None,
     ) -> list[Ranked]:
         """:meth:`rank` for asyncio, scored through :meth:`ascore`."""
+
+        async def score(q: str, ts: Sequence[str]) -> np.ndarray:
+            return await self.ascore(q, ts, instruction=instruction)
+
         return await arank_texts(
-            self.ascore, query, texts, top_n=top_n, min_score=min_score, rank_window_size=rank_window_size
+            score, query, texts, top_n=top_n, min_score=min_score, rank_window_size=rank_window_size
         )
 
     def _cache_namespace(self) -> str:
@@ -308,16 +349,19 @@ class CrossEncoderScorer(Scorer):
                 self.max_length,
                 self.activation,
                 self.long_documents,
+                self.family,
                 sorted((str(k), repr(v)) for k, v in self.model_kwargs.items()),
             )
         )
 
-    def _cached(self, query: str, texts: Sequence[str]) -> tuple[np.ndarray, list[bytes], list[int]]:
+    def _cached(
+        self, query: str, texts: Sequence[str], instruction: str | None
+    ) -> tuple[np.ndarray, list[bytes], list[int]]:
         """Scores filled from the cache, the texts' cache keys and the indices still to score."""
         scores = np.full(len(texts), np.nan, dtype=np.float32)
         if self.cache is None or not texts:
             return scores, [], list(range(len(texts)))
-        keys = self.cache.keys_for(query, texts)
+        keys = self.cache.keys_for(query if instruction is None else f"{instruction}\x1f{query}", texts)
         missing = []
         for i, hit in enumerate(self.cache.get_many(keys)):
             if hit is None:
@@ -326,8 +370,8 @@ class CrossEncoderScorer(Scorer):
                 scores[i] = hit
         return scores, keys, missing
 
-    def _encode(self, encoder: PairEncoder, query: str, texts: Sequence[str]) -> EncodedPairs:
-        pairs = encoder.encode(query, texts, self.long_documents)
+    def _encode(self, encoder: InputEncoder, query: str, texts: Sequence[str], instruction: str | None) -> EncodedPairs:
+        pairs = encoder.encode(query, texts, self.long_documents, instruction)
         self._warn_truncation(pairs.truncated, len(texts), encoder.max_length)
         return pairs
 
@@ -351,7 +395,7 @@ class CrossEncoderScorer(Scorer):
                 self._batchers[loop] = batcher
         return batcher
 
-    def _run_group(self, encodings: list[Encoding]) -> np.ndarray:
+    def _run_group(self, encodings: list[Tokens]) -> np.ndarray:
         backend, _ = self._loaded_model()
         return _forward(backend, encodings, self.batch_size, show_progress=False)
 
@@ -366,6 +410,13 @@ class CrossEncoderScorer(Scorer):
                 max_length,
                 self.model_name_or_path,
             )
+
+
+def _checked_instruction(instruction: object) -> str | None:
+    """``instruction`` if it is ``None`` or a non-blank string."""
+    if instruction is not None and (not isinstance(instruction, str) or not instruction.strip()):
+        raise InvalidArgumentError(f"instruction must be a non-blank string or None, got {instruction!r}.")
+    return instruction
 
 
 TEXTS_PER_CHUNK = 1024
@@ -391,7 +442,7 @@ def _runs(parts: list[tuple[int, list[int]]]) -> list[list[tuple[int, list[int]]
     return runs
 
 
-def _forward(backend: Backend, encodings: list[Encoding], batch_size: int, show_progress: bool) -> np.ndarray:
+def _forward(backend: Backend, encodings: list[Tokens], batch_size: int, show_progress: bool) -> np.ndarray:
     """Run all encodings through the model in length-sorted batches; logits come back in input order."""
     logits = np.empty((len(encodings), 0), dtype=np.float32)
     batches = length_sorted_batches(encodings, batch_size)

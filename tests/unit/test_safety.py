@@ -65,7 +65,7 @@ print("scored offline")
 
 @pytest.mark.parametrize(
     ("blocked", "backend", "extra"),
-    [("onnxruntime", "onnx", "crossrank[onnx]"), ("sentence_transformers", "torch", "crossrank[torch]")],
+    [("onnxruntime", "onnx", "crossrank[onnx]"), ("transformers", "torch", "crossrank[torch]")],
 )
 def test_a_missing_backend_extra_is_named(tiny_model_dir, blocked, backend, extra):
     finished = _run(

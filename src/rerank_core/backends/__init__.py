@@ -27,7 +27,7 @@ def load_backend(name: str, model_name_or_path: str, **options: Any) -> Backend:
     """Import backend ``name`` and load the model with it.
 
     Every loader takes ``model_name_or_path`` and the keyword options ``device``, ``precision``,
-    ``threads``, ``max_length``, ``trust_remote_code`` and ``model_kwargs``.
+    ``threads``, ``max_length``, ``trust_remote_code``, ``model_kwargs`` and ``family``.
     """
     module_name, loader, extra = _BACKENDS[check_backend(name)]
     try:

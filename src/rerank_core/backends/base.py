@@ -7,12 +7,16 @@ from typing import Protocol
 import numpy as np
 from tokenizers import Tokenizer
 
+from ..model_spec import ModelSpec
+
 
 class Backend(Protocol):
     """A loaded cross-encoder: its tokenizer, limits and a forward pass over padded batches."""
 
     tokenizer: Tokenizer
-    """The fast tokenizer; the pair encoder copies it and never changes it."""
+    """The fast tokenizer; the input encoder copies it and never changes it."""
+    spec: ModelSpec
+    """The checkpoint's family, window, pad id and score tokens."""
     max_length: int
     """Tokens per pair, special tokens included."""
     pad_token_id: int

@@ -8,9 +8,9 @@ it keeps a mean top-10 overlap of at least 0.95 with fp32 (tests/integration/tes
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,10 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from ..errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError
-from ..limits import own_max_length
+from ..model_spec import ModelSpec, model_spec
 from ..onnx_export import MODEL_INPUTS
 from ..precision import Precision, resolve_precision
-from .onnx_files import model_files
+from .onnx_files import model_files, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -34,20 +34,22 @@ class OnnxBackend:
     """An ONNX Runtime session over a cross-encoder graph, with the model's tokenizer and limits."""
 
     def __init__(
-        self, session: ort.InferenceSession, folder: Path, max_length: int | None, device: str, precision: str
+        self,
+        session: ort.InferenceSession,
+        folder: Path,
+        spec_for: Callable[[Tokenizer, dict[str, Any], dict[str, Any]], ModelSpec],
+        device: str,
+        precision: str,
     ) -> None:
         self.session = session
         self.input_names = _check_inputs(session)
         self._output = _logits_output(session)
         self.tokenizer = _load_tokenizer(folder)
-        tokenizer_config = _read_json(folder / "tokenizer_config.json")
-        model_config = _read_json(folder / "config.json")
-        self.max_length = max_length or own_max_length(
-            tokenizer_config.get("model_max_length"), model_config.get("max_position_embeddings")
-        )
-        self.pad_token_id = _pad_token_id(
-            self.tokenizer, _read_json(folder / "special_tokens_map.json"), tokenizer_config
-        )
+        special_tokens = read_json(folder / "special_tokens_map.json") | read_json(folder / "tokenizer_config.json")
+        self.spec = spec_for(self.tokenizer, read_json(folder / "config.json"), special_tokens)
+        self.family = self.spec.family
+        self.max_length = self.spec.max_length
+        self.pad_token_id = self.spec.pad_token_id
         self.device = device
         self.precision = precision
 
@@ -66,6 +68,7 @@ def load_onnx_backend(
     max_length: int | None,
     trust_remote_code: bool,
     model_kwargs: dict[str, Any] | None,
+    family: str | None = None,
 ) -> OnnxBackend:
     """Load a cross-encoder (ONNX folder, checkpoint folder or hub id) into an ONNX Runtime session.
 
@@ -79,7 +82,7 @@ def load_onnx_backend(
         )
     resolved, providers = _resolve_device(device)
     chosen, reason = resolve_precision(precision, backend="onnx", device=resolved)
-    graph, folder = model_files(model_name_or_path, chosen, trust_remote_code)
+    graph, folder, family_name = model_files(model_name_or_path, chosen, trust_remote_code, family)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads or _cores()
@@ -98,7 +101,19 @@ def load_onnx_backend(
                 "onnxruntime-gpu needs."
             )
         resolved = "cpu"  # device=None: the CUDA provider is installed but unusable here, so the session runs on CPU
-    backend = OnnxBackend(session, folder, max_length, resolved, chosen)
+
+    def spec_for(tokenizer: Tokenizer, config: dict[str, Any], special_tokens: dict[str, Any]) -> ModelSpec:
+        return model_spec(
+            model_name_or_path,
+            config,
+            tokenizer,
+            special_tokens,
+            tokenizer_limit=special_tokens.get("model_max_length"),
+            max_length=max_length,
+            family=family_name,
+        )
+
+    backend = OnnxBackend(session, folder, spec_for, resolved, chosen)
     logger.info(
         "Loaded %s from %s with ONNX Runtime on %s (%s, %s; %d intra-op threads; max_length=%d)",
         model_name_or_path,
@@ -179,34 +194,3 @@ def _load_tokenizer(folder: Path) -> Tokenizer:
         return Tokenizer.from_file(str(path))
     except Exception as exc:  # tokenizers raises a plain Exception on a malformed file
         raise ModelLoadError(f"Cannot read {path} ({exc}); save the tokenizer again.") from exc
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    """A JSON object from ``path``, or ``{}`` when the file is absent."""
-    if not path.is_file():
-        return {}
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"Cannot read {path} ({exc}); fix or remove the file.") from exc
-    return value if isinstance(value, dict) else {}
-
-
-def _pad_token_id(tokenizer: Tokenizer, *configs: dict[str, Any]) -> int:
-    """The pad token's id, or EOS / UNK for tokenizers that define none (padding is masked anyway)."""
-
-    def token_id(name: str) -> int | None:
-        for config in configs:
-            token = config.get(name)
-            token = token.get("content") if isinstance(token, dict) else token
-            if isinstance(token, str) and (found := tokenizer.token_to_id(token)) is not None:
-                return found
-        return None
-
-    candidates = (
-        token_id("pad_token"),
-        (tokenizer.padding or {}).get("pad_id"),
-        token_id("eos_token"),
-        token_id("unk_token"),
-    )
-    return next((value for value in candidates if isinstance(value, int)), 0)

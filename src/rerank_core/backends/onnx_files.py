@@ -9,6 +9,7 @@ into the same cache. Nothing is written beside the model or into the project.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -16,10 +17,12 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .. import onnx_export
 from ..cache_dir import default_cache_dir
 from ..errors import ModelLoadError, ModelNotFoundError
+from ..families import detect_family
 from ..model_loading import CROSS_ENCODER, loading_model
 
 logger = logging.getLogger(__name__)
@@ -30,37 +33,68 @@ _CONFIG_PATTERNS = ("*.json", "*.txt", "*.model")
 """Hub files besides the weights: configs, tokenizer, vocabulary, sentencepiece model."""
 
 
-def model_files(model_name_or_path: str, precision: str, trust_remote_code: bool) -> tuple[Path, Path]:
-    """The ONNX graph to run for ``precision`` and the folder holding its tokenizer.json and config.json.
+def model_files(
+    model_name_or_path: str, precision: str, trust_remote_code: bool, family: str | None = None
+) -> tuple[Path, Path, str]:
+    """The ONNX graph to run for ``precision``, the folder holding its tokenizer.json and config.json, and the
+    model family whose inputs the graph takes (named, recorded beside an export, or detected).
 
     Raises:
         ModelNotFoundError: no local folder or (cached) hub repo by that name.
         MissingDependencyError: an export is needed and PyTorch is not installed.
     """
     folder = _model_folder(model_name_or_path, trust_remote_code)
+    chosen = family or _recorded_family(folder) or detect_family(model_name_or_path, _config(folder)).name
     label = Path(model_name_or_path.rstrip("/\\")).name or "model"
     if precision == "int8" and (shipped := find_graph(folder, onnx_export.INT8_FILE)):
-        return shipped, folder
+        return shipped, folder, chosen
     fp32 = find_graph(folder, onnx_export.ONNX_FILE)
     if fp32 is None:
         quantize = "int8" if precision == "int8" else None
-        key = [*_fingerprint(folder), f"opset={_OPSET}", f"quantize={quantize}", f"remote={trust_remote_code}"]
+        key = [
+            *_fingerprint(folder),
+            f"opset={_OPSET}",
+            f"quantize={quantize}",
+            f"remote={trust_remote_code}",
+            f"family={chosen}",
+        ]
         exported = _cached(
             label,
             key,
             lambda out: onnx_export.export_onnx(
-                str(folder), out, quantize=quantize, opset=_OPSET, trust_remote_code=trust_remote_code
+                str(folder), out, quantize=quantize, opset=_OPSET, trust_remote_code=trust_remote_code, family=chosen
             ),
         )
-        return exported / (onnx_export.INT8_FILE if quantize else onnx_export.ONNX_FILE), exported
+        return exported / (onnx_export.INT8_FILE if quantize else onnx_export.ONNX_FILE), exported, chosen
     if precision == "int8":
         quantized = _cached(
             label,
             [*_fingerprint(fp32), "quantize=int8"],
             lambda out: onnx_export.quantize_int8(fp32, out / onnx_export.INT8_FILE),
         )
-        return quantized / onnx_export.INT8_FILE, folder
-    return fp32, folder
+        return quantized / onnx_export.INT8_FILE, folder, chosen
+    return fp32, folder, chosen
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``, or ``{}`` when the file is absent."""
+    if not path.is_file():
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"Cannot read {path} ({exc}); fix or remove the file.") from exc
+    return value if isinstance(value, dict) else {}
+
+
+def _config(folder: Path) -> dict[str, Any]:
+    return read_json(folder / "config.json")
+
+
+def _recorded_family(folder: Path) -> str | None:
+    """The family an export wrote beside its graph (``crossrank.json``), if any."""
+    family = read_json(folder / onnx_export.FAMILY_FILE).get("family")
+    return family if isinstance(family, str) else None
 
 
 def find_graph(folder: Path, name: str) -> Path | None:

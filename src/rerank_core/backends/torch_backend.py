@@ -1,4 +1,4 @@
-"""PyTorch backend: loads the model with ``sentence_transformers.CrossEncoder``."""
+"""PyTorch backend: loads the checkpoint with transformers and runs its family's scoring module."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from typing import Any
 
 import numpy as np
 import torch
-from sentence_transformers import CrossEncoder
 from tokenizers import Tokenizer
+from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
 from ..errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError
-from ..limits import own_max_length
 from ..model_loading import CROSS_ENCODER, loading_model
+from ..model_spec import ModelSpec, model_spec
+from ..onnx_export import MODEL_INPUTS
 from ..precision import Precision, resolve_precision
+from .torch_heads import ScoringModule
 
 logger = logging.getLogger(__name__)
 
@@ -31,36 +33,33 @@ def resolve_device(device: str | None) -> str:
 
 
 class TorchBackend:
-    """A sentence-transformers ``CrossEncoder`` run in inference mode on one device."""
+    """A reranking checkpoint run in inference mode on one device, through its family's :class:`ScoringModule`."""
 
-    def __init__(self, cross_encoder: CrossEncoder, max_length: int | None, precision: str) -> None:
-        self.model = cross_encoder.model
-        if self.model is None:
-            raise ModelLoadError("The checkpoint has no transformers model to run as a cross-encoder.")
-        self.model.eval()
+    def __init__(self, model: Any, hf_tokenizer: Any, spec: ModelSpec, precision: str, device: str) -> None:
+        model.eval()
         if precision in _DTYPES:
-            self.model.to(_DTYPES[precision])
-        self.precision = _precision_of(self.model)
-        hf_tokenizer = cross_encoder.tokenizer
+            model.to(_DTYPES[precision])
+        self.precision = _precision_of(model)
         backend_tokenizer = getattr(hf_tokenizer, "backend_tokenizer", None)
         if not isinstance(backend_tokenizer, Tokenizer):
             raise ModelLoadError(
                 "The checkpoint has no fast tokenizer (tokenizer.json); crossrank needs one to build pairs."
             )
         self.tokenizer = backend_tokenizer
-        self.max_length = max_length or own_max_length(
-            getattr(hf_tokenizer, "model_max_length", None), getattr(self.model.config, "max_position_embeddings", None)
-        )
-        self.pad_token_id = _pad_token_id(hf_tokenizer)
-        self.input_names = tuple(hf_tokenizer.model_input_names)
-        self.device = str(cross_encoder.device)
+        self.hf_tokenizer = hf_tokenizer
+        self.spec = spec
+        self.family = spec.family
+        self.max_length = spec.max_length
+        self.pad_token_id = spec.pad_token_id
+        self.input_names = tuple(name for name in hf_tokenizer.model_input_names if name in MODEL_INPUTS)
+        self.module = ScoringModule(model, spec.family, self.input_names, spec.score_token_ids).to(device).eval()
+        self.device = str(device)
 
     @torch.inference_mode()
     def forward(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         """Run the model on one padded batch and return float32 logits ``(batch, num_labels)``."""
-        inputs = {name: torch.from_numpy(array).to(self.device) for name, array in batch.items()}
-        logits = self.model(**inputs).logits
-        return logits.float().cpu().numpy()
+        arrays = [torch.from_numpy(batch[name]).to(self.device) for name in self.input_names]
+        return self.module(*arrays).float().cpu().numpy()
 
 
 def load_torch_backend(
@@ -72,11 +71,14 @@ def load_torch_backend(
     max_length: int | None,
     trust_remote_code: bool,
     model_kwargs: dict[str, Any] | None,
+    family: str | None = None,
 ) -> TorchBackend:
-    """Load a cross-encoder checkpoint (hub id or local folder) for the torch backend.
+    """Load a reranking checkpoint (hub id or local folder) for the torch backend.
 
-    ``precision="auto"`` keeps a ``dtype`` given in ``model_kwargs``; otherwise it casts the weights to
-    the precision :func:`rerank_core.precision.resolve_precision` picks for this device and CPU.
+    The family (see :mod:`rerank_core.families`) decides the model class: a sequence classifier, or a causal
+    LM whose score reads a few vocabulary rows. ``precision="auto"`` keeps a ``dtype`` given in
+    ``model_kwargs``; otherwise it casts the weights to the precision
+    :func:`rerank_core.precision.resolve_precision` picks for this device and CPU.
     """
     if threads is not None:
         raise InvalidArgumentError(
@@ -95,19 +97,29 @@ def load_torch_backend(
         else resolve_precision(precision, backend="torch", device=resolved)
     )
     with loading_model(model_name_or_path, CROSS_ENCODER):
-        cross_encoder = CrossEncoder(
+        config = AutoConfig.from_pretrained(model_name_or_path, trust_remote_code=trust_remote_code)
+        hf_tokenizer = AutoTokenizer.from_pretrained(model_name_or_path, trust_remote_code=trust_remote_code)
+        spec = model_spec(
             model_name_or_path,
-            device=resolved,
-            trust_remote_code=trust_remote_code,
-            model_kwargs=dict(model_kwargs) if model_kwargs else None,
+            config.to_dict(),
+            hf_tokenizer.backend_tokenizer,
+            hf_tokenizer.special_tokens_map,
+            tokenizer_limit=getattr(hf_tokenizer, "model_max_length", None),
+            max_length=max_length,
+            family=family,
         )
-    backend = TorchBackend(cross_encoder, max_length, chosen)
+        model_class = AutoModelForCausalLM if spec.family.head == "token-logits" else AutoModelForSequenceClassification
+        model = model_class.from_pretrained(
+            model_name_or_path, config=config, trust_remote_code=trust_remote_code, **dict(model_kwargs or {})
+        )
+    backend = TorchBackend(model, hf_tokenizer, spec, chosen, resolved)
     logger.info(
-        "Loaded %s on %s (torch %s, %s; max_length=%d)",
+        "Loaded %s on %s (torch %s, %s; family %s; max_length=%d)",
         model_name_or_path,
         backend.device,
         backend.precision,
         reason,
+        spec.family.name,
         backend.max_length,
     )
     return backend
@@ -120,12 +132,3 @@ def _precision_of(model: torch.nn.Module) -> str:
     """The precision name of the model's floating-point weights."""
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
     return next((name for name, known in _DTYPES.items() if known == dtype), str(dtype).removeprefix("torch."))
-
-
-def _pad_token_id(hf_tokenizer: Any) -> int:
-    """The pad token, or EOS / UNK for tokenizers that define none (padding is masked anyway)."""
-    for name in ("pad_token_id", "eos_token_id", "unk_token_id"):
-        value = getattr(hf_tokenizer, name, None)
-        if isinstance(value, int):
-            return value
-    return 0
