@@ -82,6 +82,7 @@ class PromptEncoder:
             pieces = [segment[index] for segment in per_segment]
             n_query = sum(piece.parts.count("query") for piece in pieces)
             n_text = sum(piece.parts.count("document") for piece in pieces)
+            room = self.max_length - len(self._bos) - sum(piece.parts.count("") for piece in pieces)
             if n_query + n_text <= room:
                 encodings.append(PromptTokens(self._bos + [i for piece in pieces for i in piece.ids]))
                 owners.append(index)

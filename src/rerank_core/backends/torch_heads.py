@@ -15,7 +15,8 @@ class ScoringModule(torch.nn.Module):
 
     - ``classifier`` (encoders): the model's own classification logits; it pools itself.
     - ``last-token-classifier`` (decoder classifiers): the model's ``score`` head on the hidden state of each
-      row's last real token (found from the attention mask, so no pad id is ever read).
+      row's last real token (found from the attention mask), skipping trailing tokens equal to the config's
+      ``pad_token_id`` as transformers' own pooling does; the batch's padding is never read.
     - ``token-logits`` (causal-LM rerankers): only the language-model head rows of the score's tokens, at the
       last real token: 2 of the vocabulary's rows instead of all of them.
 
@@ -29,6 +30,8 @@ class ScoringModule(torch.nn.Module):
         self.model = model
         self.head = family.head
         self.input_names = tuple(input_names)
+        pad = getattr(model.config, "pad_token_id", None)
+        self.pooling_skips = pad if self.head == "last-token-classifier" and isinstance(pad, int) else None
         if self.head == "token-logits":
             output = model.get_output_embeddings()
             ids = torch.tensor(list(score_token_ids), dtype=torch.long)
@@ -44,8 +47,7 @@ class ScoringModule(torch.nn.Module):
         mask = inputs["attention_mask"]
         hidden = self.model.base_model(input_ids=inputs["input_ids"], attention_mask=mask, use_cache=False)
         states = hidden.last_hidden_state
-        last = mask.sum(dim=1) - 1
-        pooled = states[torch.arange(states.shape[0], device=states.device), last]
+        pooled = states[torch.arange(states.shape[0], device=states.device), self._last_positions(inputs)]
         if self.head == "last-token-classifier":
             return self.model.score(pooled)
         logits = pooled @ self.rows.T
@@ -54,3 +56,11 @@ class ScoringModule(torch.nn.Module):
         if self.softcap:
             logits = torch.tanh(logits / self.softcap) * self.softcap
         return logits
+
+    def _last_positions(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Each row's pooled position: its last real token (not a pad id the config names, for classifiers)."""
+        read = inputs["attention_mask"].bool()
+        if self.pooling_skips is not None:
+            read = read & (inputs["input_ids"] != self.pooling_skips)
+        positions = torch.arange(read.shape[1], device=read.device)
+        return (positions * read).argmax(dim=1)
