@@ -97,7 +97,7 @@ def test_classifiers_score_as_transformers_does_one_pair_at_a_time(zoo, name, lo
     np.testing.assert_allclose(scorer.score(QUERY, TEXTS[:1]), expected[:1], atol=1e-4)
 
 
-@pytest.mark.parametrize("name", ["bert", "xlm-roberta", "roberta-no-limit", "deberta-v2", "qwen2-pad", "qwen3-no-pad"])
+@pytest.mark.parametrize("name", CLASSIFIERS)
 def test_classifiers_on_onnx_match_torch(zoo, name):
     torch_scores = CrossEncoderScorer(zoo[name], precision="fp32", activation="none").score(QUERY, TEXTS)
     onnx = CrossEncoderScorer(zoo[name], backend="onnx", precision="fp32", activation="none")
@@ -229,6 +229,8 @@ def test_llm_rerankers_cut_the_document_never_the_template(zoo, name):
     assert len(windows) > 1 and all(len(w) <= 96 for w in windows)
     score = CrossEncoderScorer(zoo[name], precision="fp32", max_length=96).score(QUERY, [LONG])[0]
     assert score == pytest.approx(_recipe_score(zoo[name], cut, tokens), abs=1e-4)
+    best = max(_recipe_score(zoo[name], window, tokens) for window in windows)
+    assert chunked.score(QUERY, [LONG], batch_size=3)[0] == pytest.approx(best, abs=1e-4)
 
 
 def test_instructions_reach_the_prompt_and_the_cache_key(zoo):
@@ -301,3 +303,23 @@ def test_both_adapters_rank_every_family_as_the_core(zoo, name):
     ranked = llamaindex.postprocess_nodes(nodes, query_str=QUERY)
     assert [d.id for d in langchain] == [n.node.node_id for n in ranked] == [str(h.index) for h in core]
     np.testing.assert_allclose([d.metadata["relevance_score"] for d in langchain], [h.score for h in core], atol=1e-6)
+
+
+def test_both_adapters_take_an_instruction(zoo):
+    from langchain_core.documents import Document
+    from llama_index.core.schema import NodeWithScore, TextNode
+
+    from langchain_rerank import CrossEncoderReranker
+    from llamaindex_rerank import CrossEncoderRerank
+
+    path, mine = zoo["Qwen3-Reranker-0.6B"], "Given a claim, find abstracts that support it"
+    core = CrossEncoderScorer(path, precision="fp32").rank(QUERY, TEXTS, instruction=mine)
+    docs = [Document(page_content=t) for t in TEXTS]
+    langchain = CrossEncoderReranker(model=path, top_n=None, precision="fp32", instruction=mine)
+    nodes = [NodeWithScore(node=TextNode(text=t)) for t in TEXTS]
+    llamaindex = CrossEncoderRerank(model=path, top_n=None, precision="fp32", instruction=mine, metadata_mode="none")
+    expected = [h.score for h in core]
+    got_lc = [d.metadata["relevance_score"] for d in langchain.compress_documents(docs, QUERY)]
+    got_li = [n.score for n in llamaindex.postprocess_nodes(nodes, query_str=QUERY)]
+    np.testing.assert_allclose(got_lc, expected, atol=1e-6)
+    np.testing.assert_allclose(got_li, expected, atol=1e-6)
