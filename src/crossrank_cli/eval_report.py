@@ -72,13 +72,14 @@ def eval_title(report: dict[str, Any]) -> list[str]:
 
 
 def runtime_text(runtime: dict[str, Any], requested_precision: str) -> str:
-    """``engine local | backend torch | precision bf16 (auto) | device cpu``; Ray's values marked requested."""
+    """``engine local | backend torch | family cross-encoder | precision bf16 (auto) | device cpu``; Ray's marked."""
     if runtime["recorded"] == AS_RUN:
         precision = runtime["precision"] + (" (auto)" if requested_precision == "auto" else "")
         device = runtime["device"]
     else:
         precision, device = f"{runtime['precision']} (requested)", f"{runtime['device']} (requested)"
-    return f"engine {runtime['engine']} | backend {runtime['backend']} | precision {precision} | device {device}"
+    parts = [f"engine {runtime['engine']}", f"backend {runtime['backend']}", f"family {runtime['family']}"]
+    return " | ".join([*parts, f"precision {precision}", f"device {device}"])
 
 
 def plot_windows(report: dict[str, Any], path: Path) -> None:

@@ -52,6 +52,8 @@ class EvalSettings:
     batch_size: int = 32
     backend: str = "torch"
     precision: str = "auto"
+    family: str | None = None
+    instruction: str | None = None
     device: str | None = None
     engine: str = "local"
     """``local`` (this process, through each of ``vias``) or ``ray`` (one Ray Data job per window)."""
@@ -71,6 +73,8 @@ class EvalSettings:
             "precision": self.precision,
             "device": self.device,
             "batch_size": self.batch_size,
+            "family": self.family,
+            "instruction": self.instruction,
         }
 
 
@@ -153,9 +157,19 @@ def reranker_runtime(settings: EvalSettings) -> dict[str, Any]:
     """
     if settings.engine == "local":
         scorer = get_scorer(settings.model, **settings.scorer_options).load()
-        resolved = {"precision": scorer.precision_used, "device": scorer.device_used, "recorded": AS_RUN}
+        resolved = {
+            "precision": scorer.precision_used,
+            "device": scorer.device_used,
+            "family": scorer.family_used,
+            "recorded": AS_RUN,
+        }
     else:
-        resolved = {"precision": settings.precision, "device": settings.device or "auto", "recorded": AS_REQUESTED}
+        resolved = {
+            "precision": settings.precision,
+            "device": settings.device or "auto",
+            "family": settings.family or "auto",
+            "recorded": AS_REQUESTED,
+        }
     return {"engine": settings.engine, "backend": settings.backend, **resolved, "cpu": cpu_info().to_json()}
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from rerank_core.backends import BACKENDS
+from rerank_core.families import FAMILIES
 from rerank_core.precision import PRECISIONS
 
 MODEL_ENV = "CROSSRANK_MODEL"
@@ -28,6 +29,8 @@ MODEL_HELP = "Cross-encoder: a Hugging Face id or a local folder."
 
 BackendChoice = StrEnum("BackendChoice", {name: name for name in BACKENDS})  # type: ignore[misc]
 """``--backend`` values: the engine's backends."""
+FamilyChoice = StrEnum("FamilyChoice", {name: name for name in FAMILIES})  # type: ignore[misc]
+"""``--family`` values: the engine's model families."""
 PrecisionChoice = StrEnum("PrecisionChoice", {name: name for name in PRECISIONS})  # type: ignore[misc]
 """``--precision`` values: ``auto`` is the fastest precision that keeps the ranking on this machine."""
 
@@ -48,6 +51,14 @@ BackendOption = Annotated[
 ]
 PrecisionOption = Annotated[
     PrecisionChoice, typer.Option(help="Numeric precision (auto: the fastest that keeps the ranking on the device).")
+]
+FamilyOption = Annotated[
+    FamilyChoice | None,
+    typer.Option(help="Model family: how inputs are built and scores read (default: detected from the checkpoint)."),
+]
+InstructionOption = Annotated[
+    str | None,
+    typer.Option(help="Instruction for prompt models that take one (Qwen3-Reranker, mxbai-rerank-v2)."),
 ]
 DeviceOption = Annotated[
     str | None, typer.Option(help="cpu, cuda, cuda:1, ... (default: CUDA if available, else CPU).")

@@ -63,27 +63,12 @@ class PredictPath:
         return [doc_ids[i] for i in np.argsort(-scores.reshape(len(pairs), -1)[:, -1], kind="stable")]
 
 
-def via_path(
-    via: str,
-    model: str,
-    *,
-    backend: str = "torch",
-    precision: str = "auto",
-    device: str | None = None,
-    batch_size: int = 32,
-    max_length: int | None = None,
-) -> RerankPath:
+def via_path(via: str, model: str, **options: Any) -> RerankPath:
     """The path for ``crossrank eval --via``: the core scorer, or crossrank's LangChain or LlamaIndex adapter.
 
-    The adapters keep every candidate (``top_n=None``) and share the core's model for these options.
+    ``options`` are scorer options (:class:`rerank_core.ScorerOptions` fields). The adapters keep every
+    candidate (``top_n=None``) and share the core's model for these options.
     """
-    options: dict[str, Any] = {
-        "backend": backend,
-        "precision": precision,
-        "device": device,
-        "batch_size": batch_size,
-        "max_length": max_length,
-    }
     if via == "core":
         return CorePath(get_scorer(model, **options))
     if via == "langchain":

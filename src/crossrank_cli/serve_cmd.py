@@ -16,6 +16,8 @@ from .options import (
     BackendChoice,
     BackendOption,
     DeviceOption,
+    FamilyOption,
+    InstructionOption,
     ModelOption,
     NumGpusOption,
     PrecisionChoice,
@@ -53,6 +55,8 @@ def serve_command(
     num_gpus: NumGpusOption = 0.0,
     backend: BackendOption = BackendChoice.torch,
     precision: PrecisionOption = PrecisionChoice.auto,
+    family: FamilyOption = None,
+    instruction: InstructionOption = None,
     device: DeviceOption = None,
     address: AddressOption = None,
 ) -> None:
@@ -74,6 +78,8 @@ def serve_command(
             num_gpus=num_gpus,
             backend=backend.value,
             precision=precision.value,
+            family=None if family is None else family.value,
+            instruction=instruction,
             device=device,
         )
         serve_until_stopped(app, model=model, host=host, port=port, address=address)

@@ -85,7 +85,7 @@ class PairEncoder:
         half = self._room // 2
         chunk = long_documents == "max_chunk"
         text_encs = self._encode_texts(texts, None if chunk else self._room)
-        encodings: list[Encoding] = []
+        encodings: list[Tokens] = []
         owners: list[int] = []
         truncated = 0
         for index, text_enc in enumerate(text_encs):

@@ -175,6 +175,11 @@ class CrossEncoderScorer(Scorer):
         return None if self._model is None else self._model[0].device
 
     @property
+    def family_used(self) -> str | None:
+        """The model family of the loaded model (``family=None`` detected), or ``None`` before loading."""
+        return None if self._model is None else self._model[0].family.name
+
+    @property
     def loaded(self) -> bool:
         """Whether the model has been loaded."""
         return self._model is not None

@@ -31,7 +31,7 @@ def test_ray_engine_reports_the_local_figures(ray_local, scifact_slice_dir, ce_m
     # The actors resolve precision and device themselves: the report records what they were asked for.
     recorded = {key: on_ray["runtime"][key] for key in ("engine", "precision", "device", "recorded")}
     assert recorded == {"engine": "ray", "precision": "fp32", "device": "auto", "recorded": "as requested"}
-    assert "precision fp32 (requested) | device auto (requested)" in on_ray["stdout"]
+    assert "family auto | precision fp32 (requested) | device auto (requested)" in on_ray["stdout"]
     assert local["runtime"]["recorded"] == "as run" and local["runtime"]["precision"] == "fp32"
 
 

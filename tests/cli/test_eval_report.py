@@ -49,6 +49,7 @@ def test_the_report_and_title_record_the_resolved_precision_device_and_cpu(scifa
         "backend": "torch",
         "precision": auto,
         "device": "cpu",
+        "family": "cross-encoder",
         "recorded": "as run",
         "cpu": cpu_info().to_json(),
     }
@@ -56,7 +57,10 @@ def test_the_report_and_title_record_the_resolved_precision_device_and_cpu(scifa
     assert title[0].endswith(
         f"2 queries, {report['dataset']['documents']} documents, top 5 candidates; cross-encoder {tiny_model_dir}"
     )
-    assert title[1] == f"Reranked: engine local | backend torch | precision {auto} (auto) | device cpu"
+    assert (
+        title[1]
+        == f"Reranked: engine local | backend torch | family cross-encoder | precision {auto} (auto) | device cpu"
+    )
     assert title[2].startswith(f"CPU: {this_cpu().model} (") and title[2].endswith(flags_text(this_cpu().flags))
 
 
@@ -65,4 +69,14 @@ def test_the_onnx_backend_is_recorded_with_its_precision(scifact_slice_dir, tiny
         scifact_slice_dir, tiny_model_dir, tmp_path / "report.json", "--k", "5", "--backend", "onnx", env=cli_env
     )
     assert (report["runtime"]["backend"], report["runtime"]["precision"]) == ("onnx", "fp32")
-    assert "backend onnx | precision fp32 (auto) | device cpu" in result.stdout
+    assert "backend onnx | family cross-encoder | precision fp32 (auto) | device cpu" in result.stdout
+
+
+def test_an_llm_reranker_runs_with_its_family_and_instruction(scifact_slice_dir, cli_env, tmp_path):
+    from model_zoo import build_qwen3_causal_lm
+
+    model = str(build_qwen3_causal_lm(tmp_path / "Qwen3-Reranker-0.6B"))
+    args = ["--k", "5", "--precision", "fp32", "--instruction", "Given a claim, find abstracts that support it"]
+    result, report = _eval(scifact_slice_dir, model, tmp_path / "report.json", *args, env=cli_env)
+    assert report["runtime"]["family"] == "qwen3-reranker" and report["settings"]["instruction"] == args[-1]
+    assert "family qwen3-reranker | precision fp32" in result.stdout

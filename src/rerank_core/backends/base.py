@@ -7,6 +7,7 @@ from typing import Protocol
 import numpy as np
 from tokenizers import Tokenizer
 
+from ..families import ModelFamily
 from ..model_spec import ModelSpec
 
 
@@ -17,6 +18,8 @@ class Backend(Protocol):
     """The fast tokenizer; the input encoder copies it and never changes it."""
     spec: ModelSpec
     """The checkpoint's family, window, pad id and score tokens."""
+    family: ModelFamily
+    """``spec.family``."""
     max_length: int
     """Tokens per pair, special tokens included."""
     pad_token_id: int
