@@ -323,3 +323,13 @@ def test_both_adapters_take_an_instruction(zoo):
     got_li = [n.score for n in llamaindex.postprocess_nodes(nodes, query_str=QUERY)]
     np.testing.assert_allclose(got_lc, expected, atol=1e-6)
     np.testing.assert_allclose(got_li, expected, atol=1e-6)
+
+
+def test_a_sequence_classification_conversion_reads_its_llm_recipe(tmp_path):
+    path = str(build_qwen_classifier(tmp_path / "Qwen3-Reranker-0.6B-seq-cls", arch="qwen3", pad="tokenizer"))
+    scorer = CrossEncoderScorer(path, precision="fp32", activation="none").load()
+    assert scorer._loaded_model()[0].family.head == "last-token-classifier"
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    ids = _qwen3_recipe(tokenizer, QUERY, TEXTS[0])
+    assert _tokens(scorer, TEXTS[0]) == [ids]
+    assert scorer.score(QUERY, TEXTS[:1])[0] == pytest.approx(float(reference_logits(path, ids)[0]), abs=1e-4)
