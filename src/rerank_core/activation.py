@@ -8,18 +8,21 @@ import numpy as np
 
 from .errors import ModelLoadError
 
-Activation = Literal["sigmoid", "none"]
-ACTIVATIONS: tuple[str, ...] = ("sigmoid", "none")
+Activation = Literal["sigmoid", "none", "calibrated"]
+ACTIVATIONS: tuple[str, ...] = ("sigmoid", "none", "calibrated")
 
 
-def relevance_scores(logits: np.ndarray, activation: Activation) -> np.ndarray:
+def relevance_scores(logits: np.ndarray, activation: Activation, shift: float | None = None) -> np.ndarray:
     """Map logits of shape ``(n, num_labels)`` to float32 relevance scores of shape ``(n,)``.
 
     - One logit: ``sigmoid`` gives ``1 / (1 + exp(-logit))``; ``none`` gives the logit.
     - Two labels (negative, positive): ``sigmoid`` gives the softmax probability of the positive
       class (label 1), which equals ``sigmoid(l1 - l0)``; ``none`` gives the margin ``l1 - l0``.
 
-    Both choices preserve the order of the raw model output.
+    - ``calibrated`` (families whose authors publish a calibration, such as mxbai-rerank-v2): the sigmoid
+      of the raw score minus ``shift``.
+
+    Every choice preserves the order of the raw model output.
     """
     logits = np.asarray(logits, dtype=np.float32)
     if logits.ndim == 1:
@@ -36,6 +39,10 @@ def relevance_scores(logits: np.ndarray, activation: Activation) -> np.ndarray:
         )
     if activation == "none":
         return raw.astype(np.float32, copy=False)
+    if activation == "calibrated":
+        if shift is None:
+            raise ModelLoadError("activation='calibrated' needs a model family that publishes a calibration.")
+        raw = raw - np.float32(shift)
     # A numerically stable sigmoid for large negative logits.
     out = np.empty_like(raw)
     pos = raw >= 0

@@ -25,6 +25,8 @@ class ModelSpec:
     pad_token_id: int
     """Only fills padding: encoders mask it and decoders read the last real token, so no score depends on it."""
     score_token_ids: tuple[int, ...] = ()
+    calibration_shift: float | None = None
+    """For ``activation="calibrated"``: the family's published shift for this checkpoint."""
 
     def encoder(self, tokenizer: Tokenizer) -> PairEncoder | PromptEncoder:
         """The input builder of this family: the tokenizer's pair template, or the family's prompt."""
@@ -57,6 +59,7 @@ def model_spec(
         max_length=max_length or own,
         pad_token_id=_pad_token_id(tokenizer, config, special_tokens),
         score_token_ids=tuple(_single_token(tokenizer, token, model_name_or_path) for token in chosen.score_tokens),
+        calibration_shift=chosen.calibration_shift(model_name_or_path),
     )
 
 

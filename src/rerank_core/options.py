@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .activation import Activation
 from .precision import Precision
 from .registry import get_scorer
 from .scorer import CrossEncoderScorer
@@ -26,8 +27,8 @@ class ScorerOptions(BaseModel):
     """Pairs per forward pass."""
     max_length: int | None = Field(default=None, gt=0)
     """Tokens per pair; ``None`` is the model's own limit."""
-    activation: Literal["sigmoid", "none"] = "sigmoid"
-    """``sigmoid`` for 0..1 relevance, ``none`` for raw logits."""
+    activation: Activation = "sigmoid"
+    """``sigmoid`` for 0..1 relevance, ``none`` for raw logits, ``calibrated`` where the family publishes one."""
     long_documents: Literal["truncate", "max_chunk"] = "truncate"
     """Balanced truncation, or the best of overlapping windows."""
     trust_remote_code: bool = False

@@ -56,7 +56,8 @@ class CrossEncoderScorer(Scorer):
         batch_size: Pairs per forward pass.
         max_length: Tokens per pair; ``None`` means the model's own limit (never unbounded).
         activation: ``"sigmoid"`` for 0..1 relevance (softmax of the positive class for two-label
-            models) or ``"none"`` for raw logits (the positive-minus-negative margin for two labels).
+            models), ``"none"`` for raw logits (the positive-minus-negative margin for two labels), or
+            ``"calibrated"`` for the authors' calibration where a family publishes one (mxbai-rerank-v2).
         long_documents: ``"truncate"`` (balanced: the query is kept) or ``"max_chunk"`` (overlapping
             windows, the best window's score).
         trust_remote_code: Run code shipped with the checkpoint. Off unless you trust its author.
@@ -136,6 +137,7 @@ class CrossEncoderScorer(Scorer):
         self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MicroBatcher] = weakref.WeakKeyDictionary()
         self._batchers_lock = threading.Lock()
         self._warned_truncation = False
+        self._shift: float | None = None
 
     def __repr__(self) -> str:
         return (
@@ -205,6 +207,12 @@ class CrossEncoderScorer(Scorer):
                         model_kwargs=self.model_kwargs,
                         family=self.family,
                     )
+                    if self.activation == "calibrated" and backend.spec.calibration_shift is None:
+                        raise InvalidArgumentError(
+                            f"activation='calibrated' needs a family with a published calibration (mxbai-rerank-v2); "
+                            f"{self.model_name_or_path!r} is {backend.family.name}. Use 'sigmoid' or 'none'."
+                        )
+                    self._shift = backend.spec.calibration_shift
                     self._model = (backend, backend.spec.encoder(backend.tokenizer))
         return self._model
 
@@ -385,7 +393,9 @@ class CrossEncoderScorer(Scorer):
     ) -> None:
         """Write the activated scores of the texts at ``missing`` (best window each) and cache them."""
         per_text = np.full(len(missing), -np.inf, dtype=np.float32)
-        np.maximum.at(per_text, np.asarray(pairs.owners, dtype=np.int64), relevance_scores(logits, self.activation))
+        np.maximum.at(
+            per_text, np.asarray(pairs.owners, dtype=np.int64), relevance_scores(logits, self.activation, self._shift)
+        )
         scores[missing] = per_text
         if self.cache is not None:
             self.cache.put_many([keys[i] for i in missing], per_text.tolist())

@@ -333,3 +333,17 @@ def test_a_sequence_classification_conversion_reads_its_llm_recipe(tmp_path):
     ids = _qwen3_recipe(tokenizer, QUERY, TEXTS[0])
     assert _tokens(scorer, TEXTS[0]) == [ids]
     assert scorer.score(QUERY, TEXTS[:1])[0] == pytest.approx(float(reference_logits(path, ids)[0]), abs=1e-4)
+
+
+def test_mxbai_calibration_is_the_packages_normalize(zoo, tmp_path):
+    import shutil
+
+    raw = CrossEncoderScorer(zoo["mxbai-rerank-base-v2"], precision="fp32", activation="none").score(QUERY, TEXTS)
+    calibrated = CrossEncoderScorer(zoo["mxbai-rerank-base-v2"], precision="fp32", activation="calibrated")
+    np.testing.assert_allclose(calibrated.score(QUERY, TEXTS), 1 / (1 + np.exp(-(raw - 9.0 / 2))), atol=1e-6)
+    large = tmp_path / "mxbai-rerank-large-v2"
+    shutil.copytree(zoo["mxbai-rerank-base-v2"], large)
+    scores = CrossEncoderScorer(str(large), precision="fp32", activation="calibrated").score(QUERY, TEXTS)
+    np.testing.assert_allclose(scores, 1 / (1 + np.exp(-(raw - 12.0 / 2))), atol=1e-6)
+    with pytest.raises(InvalidArgumentError, match="calibrat"):
+        CrossEncoderScorer(zoo["bert"], activation="calibrated").score(QUERY, TEXTS)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 Head = Literal["classifier", "last-token-classifier", "token-logits"]
 """How a score is read: the classifier's logits (encoders, which pool themselves); the classifier head applied
@@ -53,5 +53,11 @@ class ModelFamily:
     two labels, softmax of the second) or the positive alone (``("Yes",)``: one logit)."""
     default_max_length: int | None = None
     """The recipe's own window, capping the model's limit when the caller sets none."""
-    options: dict[str, Any] = field(default_factory=dict)
-    """Family-specific settings (documented by the family's module)."""
+    calibration: tuple[tuple[str, float], ...] = ()
+    """The authors' score calibration, ``sigmoid(score - shift)``: (name part, shift) pairs, first match wins,
+    and ``("", shift)`` last as the default; empty when the family publishes none."""
+
+    def calibration_shift(self, model_name_or_path: str) -> float | None:
+        """The calibration shift for this checkpoint, or ``None`` when the family has no calibration."""
+        name = model_name_or_path.lower()
+        return next((shift for part, shift in self.calibration if part in name), None)

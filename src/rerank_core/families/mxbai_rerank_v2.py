@@ -4,9 +4,9 @@ The recipe is the authors' package (github.com/mixedbread-ai/mxbai-rerank, ``mxb
 the Qwen2.5 chat prefix, ``query: {query}`` (``instruction: {instruction}\nquery: {query}`` when an
 instruction is given; there is none by default), ``document: {document}`` and the task prompt, joined by
 newlines and each tokenized alone, then the assistant suffix; the score is ``logit("1") - logit("0")`` at
-the last token. ``activation="sigmoid"`` gives ``sigmoid`` of it, as vLLM does; the package's optional
-``normalize=True`` calibration, ``sigmoid(score - estimated_max / 2)`` with 9.0 (base) or 12.0 (large), is
-that score shifted, so rankings are the same.
+the last token. ``activation="sigmoid"`` gives ``sigmoid`` of it, as vLLM does; ``activation="calibrated"``
+gives the package's optional ``normalize=True`` calibration, ``sigmoid(score - estimated_max / 2)`` with
+``estimated_max`` 9.0 for the base model and 12.0 otherwise; rankings are the same either way.
 """
 
 from __future__ import annotations
@@ -48,4 +48,5 @@ MXBAI_RERANK_V2 = ModelFamily(
     ),
     score_tokens=("0", "1"),
     default_max_length=8192,
+    calibration=(("base-v2", 4.5), ("large-v2", 6.0), ("", 6.0)),  # estimated_max / 2: 9.0 base, else 12.0
 )
