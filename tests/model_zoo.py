@@ -134,18 +134,9 @@ def build_bert(
     """BertForSequenceClassification with a lowercasing WordPiece tokenizer (``[CLS] A [SEP] B [SEP]``, types 0/1)."""
     from transformers import BertConfig, BertForSequenceClassification
 
-    backend, vocab = _wordpiece()
-    _save_tokenizer(backend, path, model_max_length=max_length, **_bert_specials())
-    config = BertConfig(
-        vocab_size=len(vocab),
-        **_ENCODER,
-        max_position_embeddings=512,
-        type_vocab_size=2,
-        num_labels=num_labels,
-        pad_token_id=vocab["[PAD]"],
-        initializer_range=initializer_range,
+    return _wordpiece_classifier(
+        path, BertConfig, BertForSequenceClassification, {}, num_labels, max_length, initializer_range, seed
     )
-    return _save_model(BertForSequenceClassification, config, path, seed)
 
 
 def build_electra(
@@ -154,11 +145,28 @@ def build_electra(
     """ElectraForSequenceClassification with the BERT WordPiece tokenizer and template (like ms-marco-electra)."""
     from transformers import ElectraConfig, ElectraForSequenceClassification
 
+    extra = {"embedding_size": 32}
+    return _wordpiece_classifier(
+        path, ElectraConfig, ElectraForSequenceClassification, extra, num_labels, max_length, initializer_range, seed
+    )
+
+
+def _wordpiece_classifier(
+    path: Path,
+    config_class: type,
+    model_class: type,
+    extra: dict[str, Any],
+    num_labels: int,
+    max_length: int,
+    initializer_range: float,
+    seed: int,
+) -> Path:
+    """A BERT-style classifier (BERT, ELECTRA) over the shared WordPiece tokenizer."""
     backend, vocab = _wordpiece()
     _save_tokenizer(backend, path, model_max_length=max_length, **_bert_specials())
-    config = ElectraConfig(
+    config = config_class(
         vocab_size=len(vocab),
-        embedding_size=32,
+        **extra,
         **_ENCODER,
         max_position_embeddings=512,
         type_vocab_size=2,
@@ -166,7 +174,7 @@ def build_electra(
         pad_token_id=vocab["[PAD]"],
         initializer_range=initializer_range,
     )
-    return _save_model(ElectraForSequenceClassification, config, path, seed)
+    return _save_model(model_class, config, path, seed)
 
 
 def build_xlm_roberta(
