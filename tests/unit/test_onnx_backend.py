@@ -101,6 +101,11 @@ def test_a_folder_that_ships_onnx_weights_loads(exported, torch_logits, tmp_path
     np.testing.assert_allclose(onnx_logits(folder), torch_logits, atol=1e-3)
 
 
+def test_a_shipped_graph_without_config_json_is_a_pair_classifier(exported, torch_logits, tmp_path):
+    folder = copy_folder(exported, tmp_path / "model", skip=("config.json",))
+    np.testing.assert_allclose(onnx_logits(folder), torch_logits, atol=1e-3)
+
+
 def test_a_checkpoint_is_exported_once_into_the_cache(tiny_model_dir, torch_logits, private_cache, monkeypatch):
     np.testing.assert_allclose(onnx_logits(tiny_model_dir), torch_logits, atol=1e-3)
     (graph,) = (private_cache / "onnx").glob(f"{Path(tiny_model_dir).name}-*/{ONNX_FILE}")

@@ -22,6 +22,7 @@ from typing import Any
 from .. import onnx_export
 from ..cache_dir import default_cache_dir
 from ..errors import ModelLoadError, ModelNotFoundError
+from ..families import CROSS_ENCODER as CROSS_ENCODER_FAMILY
 from ..families import detect_family
 from ..model_loading import CROSS_ENCODER, loading_model
 
@@ -44,7 +45,7 @@ def model_files(
         MissingDependencyError: an export is needed and PyTorch is not installed.
     """
     folder = _model_folder(model_name_or_path, trust_remote_code)
-    chosen = family or _recorded_family(folder) or detect_family(model_name_or_path, _config(folder)).name
+    chosen = family or _recorded_family(folder) or _detected_family(model_name_or_path, folder)
     label = Path(model_name_or_path.rstrip("/\\")).name or "model"
     if precision == "int8" and (shipped := find_graph(folder, onnx_export.INT8_FILE)):
         return shipped, folder, chosen
@@ -87,8 +88,12 @@ def read_json(path: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _config(folder: Path) -> dict[str, Any]:
-    return read_json(folder / "config.json")
+def _detected_family(model_name_or_path: str, folder: Path) -> str:
+    """The family detected from the folder's config; a shipped graph without one is a pair classifier."""
+    config = read_json(folder / "config.json")
+    if not config.get("architectures") and find_graph(folder, onnx_export.ONNX_FILE) is not None:
+        return CROSS_ENCODER_FAMILY.name
+    return detect_family(model_name_or_path, config).name
 
 
 def _recorded_family(folder: Path) -> str | None:
