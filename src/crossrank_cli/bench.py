@@ -16,7 +16,7 @@ import typer
 
 from rerank_core import DEFAULT_MODEL, ModelNotFoundError, RerankError
 from rerank_core.cpu import cpu_info
-from rerank_core.limits import own_max_length
+from rerank_core.limits import own_max_length, usable_positions
 
 from .bench_report import async_table, bench_header, bench_table, plot_throughput, summarise
 from .bench_rows import BASELINE_KEY, BATCH_SIZE, RowConfig, RowSpec, bench_rows
@@ -64,7 +64,7 @@ class BenchSettings:
 def model_max_length(model: str) -> int:
     """The model's own token limit, read as crossrank's engine reads it.
 
-    See :func:`rerank_core.limits.own_max_length`.
+    See :func:`rerank_core.limits.own_max_length` and :func:`rerank_core.limits.usable_positions`.
     """
     from transformers import AutoConfig, AutoTokenizer
 
@@ -73,7 +73,7 @@ def model_max_length(model: str) -> int:
         config = AutoConfig.from_pretrained(model)
     except (OSError, ValueError) as exc:
         raise ModelNotFoundError(model, exc) from exc
-    return own_max_length(tokenizer.model_max_length, getattr(config, "max_position_embeddings", None))
+    return own_max_length(tokenizer.model_max_length, usable_positions(config.to_dict()))
 
 
 def run_worker(spec: RowSpec, config: RowConfig, workload_path: Path, folder: Path) -> dict[str, Any]:
