@@ -71,8 +71,8 @@ def build_model(folder: Path) -> str:
 
 
 def passages(count: int) -> list[str]:
-    """``count`` distinct passages of about 230 words."""
-    return [" ".join(WORDS[(i + j) % len(WORDS)] for j in range(230)) for i in range(count)]
+    """``count`` distinct passages of 100 words (about 320 tokens a pair with the prompt)."""
+    return [" ".join(WORDS[(i + j) % len(WORDS)] for j in range(100)) for i in range(count)]
 
 
 def timed(call: Any) -> float:
