@@ -5,7 +5,7 @@
 Speed does not depend on the weights, so a model with the real Qwen3-Reranker-0.6B configuration (28 layers,
 hidden 1024, 16 heads / 8 KV heads, vocabulary 151,669, tied embeddings) is built with random weights and
 the test suite's Qwen3 tokenizer. Every path scores the same prompts (crossrank's Qwen3-Reranker recipe,
-about 250 tokens a pair) in batches of 32; per (passages, precision) the rows are:
+about 320 tokens a pair) in batches of 32; per (passages, precision) the rows are:
 
 - ``crossrank`` (``CrossEncoderScorer.score``): only the "yes" and "no" rows of the LM head, at each row's
   last real token (right padding);
