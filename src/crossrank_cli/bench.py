@@ -16,8 +16,11 @@ import typer
 
 from rerank_core import DEFAULT_MODEL, ModelNotFoundError, RerankError
 from rerank_core.cpu import cpu_info
+from rerank_core.families import detect_family
 from rerank_core.limits import own_max_length, usable_positions
+from rerank_core.model_loading import CROSS_ENCODER, loading_model
 
+from .bench_llm import llm_header, llm_table, run_llm_bench, select_llm_rows
 from .bench_report import async_table, bench_header, bench_table, plot_throughput, summarise
 from .bench_rows import BASELINE_KEY, BATCH_SIZE, RowConfig, RowSpec, bench_rows
 from .bench_workload import Workload, build_workload
@@ -39,6 +42,8 @@ FULL = {"queries": 200, "k": 100, "repeats": 20, "warmup": 3}
 """The standard run: 1 query x 100 passages (latency) and 200 queries x 100 passages (throughput)."""
 QUICK = {"queries": 2, "k": 20, "repeats": 2, "warmup": 1}
 """``--quick``: the same rows on a few short calls, to check the set-up in about a minute."""
+LLM_PASSAGES = {"full": (20, 100), "quick": (2, 4)}
+"""Passages per timed call of an LLM reranker's rows (``--k K`` times K instead)."""
 
 _ERROR_TAIL = 2000
 
@@ -74,6 +79,19 @@ def model_max_length(model: str) -> int:
     except (OSError, ValueError) as exc:
         raise ModelNotFoundError(model, exc) from exc
     return own_max_length(tokenizer.model_max_length, usable_positions(config.to_dict()))
+
+
+def is_llm_reranker(model: str) -> bool:
+    """Whether ``model`` is a causal-LM reranker, whose rows are :mod:`crossrank_cli.bench_llm`'s.
+
+    Raises:
+        ModelNotFoundError, ModelLoadError: the model is missing, or is no reranker of a known family.
+    """
+    from transformers import AutoConfig
+
+    with loading_model(model, CROSS_ENCODER):
+        config = AutoConfig.from_pretrained(model).to_dict()
+    return detect_family(model, config).head == "token-logits"
 
 
 def run_worker(spec: RowSpec, config: RowConfig, workload_path: Path, folder: Path) -> dict[str, Any]:
@@ -160,6 +178,36 @@ def run_bench(settings: BenchSettings, specs: list[RowSpec]) -> dict[str, Any]:
     }
 
 
+def run_llm(settings: BenchSettings, counts: tuple[int, ...], patterns: list[str] | None) -> dict[str, Any]:
+    """The LLM reranker's rows (:mod:`crossrank_cli.bench_llm`); the JSON-ready report."""
+    import torch
+
+    try:
+        chosen = select_llm_rows(patterns)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--rows") from None
+    progress = (lambda line: typer.echo(line, err=True)) if settings.progress else None
+    with tempfile.TemporaryDirectory(prefix="crossrank-bench-") as tmp:
+        section = run_llm_bench(
+            settings.data_dir,
+            settings.model,
+            counts=counts,
+            chosen=chosen,
+            max_length=settings.max_length,
+            device=settings.device or ("cuda" if torch.cuda.is_available() else "cpu"),
+            folder=Path(tmp),
+            progress=progress,
+        )
+    return {
+        "command": "bench",
+        "settings": {**asdict(settings), "data_dir": str(settings.data_dir)},
+        "machine": {"cpu": cpu_info().to_json(), "torch_threads": torch.get_num_threads()},
+        "memory_measure": "peak RSS of each precision's own fresh process (imports, model load and the run)",
+        "llm": section,
+        "environment": environment(),
+    }
+
+
 def _describe(workload: Workload) -> dict[str, Any]:
     return {
         "warmup_calls": len(workload.warmup),
@@ -206,7 +254,11 @@ def bench_command(
 
     The inputs are DATA_DIR's queries with their BM25 top K passages.
 
-    --plot charts passages/s per row.
+    An LLM reranker (Qwen3-Reranker, mxbai-rerank-v2, bge-reranker-v2-gemma) gets its own rows instead:
+    its model card's recipe, the full LM head and crossrank, in bf16 and fp32, on one query's BM25 top
+    20 and 100 passages (--k K: K; --quick: 2 and 4).
+
+    --plot charts passages/s per row (cross-encoders).
     """
     sizes = QUICK if quick else FULL
     settings = BenchSettings(
@@ -220,9 +272,20 @@ def bench_command(
         device=device,
         progress=progress,
     )
-    specs = select_rows(bench_rows(), rows)
     with reported_errors("eval"):
-        report = run_bench(settings, specs)
+        if is_llm_reranker(model):
+            if plot is not None:
+                raise typer.BadParameter("charts the rows of cross-encoders only", param_hint="--plot")
+            counts = (k,) if k else LLM_PASSAGES["quick" if quick else "full"]
+            report = run_llm(settings, counts, rows)
+            typer.echo(llm_header(report))
+            typer.echo(llm_table(report["llm"]))
+            if out is not None:
+                write_json(report, out)
+            if any("error" in row for row in report["llm"]["rows"]):
+                fail("some rows failed; their errors are in the table" + (" and the JSON." if out else "."))
+            return
+        report = run_bench(settings, select_rows(bench_rows(), rows))
         typer.echo(bench_header(report))
         typer.echo(bench_table(report["rows"], report["workload"]))
         concurrency = async_table(report["rows"])
