@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from numbers import Real
 from typing import Any
 
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
@@ -11,12 +12,13 @@ from llama_index.core.callbacks import CBEventType, EventPayload
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRankStartEvent
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
-from llama_index.core.schema import ImageNode, MetadataMode, NodeWithScore, QueryBundle
+from llama_index.core.schema import BaseNode, ImageNode, MetadataMode, Node, NodeWithScore, QueryBundle, TextNode
 
 from rerank_core import (
     DEFAULT_MODEL,
     CrossEncoderScorer,
     InvalidArgumentError,
+    InvalidQueryError,
     InvalidTextError,
     Ranked,
     Scorer,
@@ -40,8 +42,11 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
     options of :class:`rerank_core.ScorerOptions` (``batch_size``, ``max_length``, ``activation``,
     ``long_documents``, ...). Unlike LlamaIndex's reranker it never changes the nodes it is given:
     it returns new ``NodeWithScore`` objects, best first, whose ``score`` is the cross-encoder's
-    (a plain ``float``); ``trust_remote_code`` is off unless you turn it on; and ``max_length``
-    defaults to the model's own limit rather than a fixed 512.
+    (a plain ``float``) and whose nodes are the input's own (with ``keep_retrieval_score``, shallow
+    copies with their own metadata dict, whose values, picklable or not, are carried over as they are);
+    bad nodes and queries raise the typed errors of :mod:`rerank_core.errors`; ``trust_remote_code``
+    is off unless you turn it on; and ``max_length`` defaults to the model's own limit rather than a
+    fixed 512.
 
     Models are loaded once per process through the ``rerank_core`` registry, on first use, so this
     postprocessor and a LangChain ``CrossEncoderReranker`` with the same model and options share one
@@ -73,7 +78,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
     )
     keep_retrieval_score: bool = Field(
         default=False,
-        description=f"Copy each returned node and keep its first-stage score in metadata[{RETRIEVAL_SCORE_KEY!r}].",
+        description=f"Return shallow copies holding the first-stage score in metadata[{RETRIEVAL_SCORE_KEY!r}].",
     )
     metadata_mode: MetadataMode = Field(
         default=MetadataMode.EMBED, description="Which metadata goes into the text the cross-encoder reads."
@@ -144,6 +149,26 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         """The scorer in use: the one passed as ``model``, else the process-wide one for these options."""
         return self._scorer if self._scorer is not None else self.shared_scorer(self.model)
 
+    def postprocess_nodes(
+        self,
+        nodes: list[NodeWithScore],
+        query_bundle: QueryBundle | None = None,
+        query_str: str | None = None,
+    ) -> list[NodeWithScore]:
+        """Rerank ``nodes`` against ``query_str`` or ``query_bundle`` (one of them), best first."""
+        _check_one_query(query_bundle, query_str)
+        return super().postprocess_nodes(nodes, query_bundle=query_bundle, query_str=query_str)
+
+    async def apostprocess_nodes(
+        self,
+        nodes: list[NodeWithScore],
+        query_bundle: QueryBundle | None = None,
+        query_str: str | None = None,
+    ) -> list[NodeWithScore]:
+        """:meth:`postprocess_nodes` for asyncio."""
+        _check_one_query(query_bundle, query_str)
+        return await super().apostprocess_nodes(nodes, query_bundle=query_bundle, query_str=query_str)
+
     def _postprocess_nodes(
         self,
         nodes: list[NodeWithScore],
@@ -155,12 +180,14 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         ``ReRankEndEvent`` on this module's dispatcher, and the ``RERANKING`` callback event around
         the scoring. Inputs of the wrong type are rejected before any event.
         """
-        query_bundle = _query_bundle(nodes, query_bundle)
+        query_bundle = _query_bundle(query_bundle)
+        nodes = _checked_nodes(nodes)
         texts = self._texts(nodes)
+        retrieval_scores = _retrieval_scores(nodes) if self.keep_retrieval_score else None
         with self._reranking(nodes, query_bundle) as outcome:
             if nodes:
                 hits = self.scorer.rank(query_bundle.query_str, texts, **self._ranking())
-                outcome.extend(self._results(nodes, hits))
+                outcome.extend(self._results(nodes, hits, retrieval_scores))
         return outcome
 
     async def _apostprocess_nodes(
@@ -173,12 +200,14 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         Concurrent calls on one event loop are micro-batched into shared model batches (see
         :meth:`rerank_core.CrossEncoderScorer.ascore`); the event loop never blocks on the model.
         """
-        query_bundle = _query_bundle(nodes, query_bundle)
+        query_bundle = _query_bundle(query_bundle)
+        nodes = _checked_nodes(nodes)
         texts = self._texts(nodes)
+        retrieval_scores = _retrieval_scores(nodes) if self.keep_retrieval_score else None
         with self._reranking(nodes, query_bundle) as outcome:
             if nodes:
                 hits = await self.scorer.arank(query_bundle.query_str, texts, **self._ranking())
-                outcome.extend(self._results(nodes, hits))
+                outcome.extend(self._results(nodes, hits, retrieval_scores))
         return outcome
 
     @contextmanager
@@ -189,7 +218,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         reranked: list[NodeWithScore] = []
         try:
             if query_bundle is None:
-                raise ValueError(
+                raise InvalidQueryError(
                     "Missing query bundle: call postprocess_nodes(nodes, query_str=...) or pass query_bundle=."
                 )
             if not nodes:
@@ -210,15 +239,17 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
             dispatcher.event(ReRankEndEvent(nodes=reranked))
 
     def _texts(self, nodes: Sequence[NodeWithScore]) -> list[str]:
-        """The text the cross-encoder reads for each node; nodes with no text are refused, naming the index."""
+        """The text the cross-encoder reads for each node; a node without text is refused, naming its index."""
         texts = []
         for i, item in enumerate(nodes):
-            if isinstance(item.node, ImageNode) and not item.node.text:
+            node = item.node
+            _check_has_text(i, node)
+            try:
+                content = node.get_content(metadata_mode=self.metadata_mode)
+            except Exception as exc:  # a node whose fields were set without validation, or a custom node class
                 raise InvalidTextError(
-                    f"nodes[{i}] is an ImageNode without text; a cross-encoder scores text. Drop image nodes "
-                    "before reranking, or give them a caption as text."
-                )
-            content = item.node.get_content(metadata_mode=self.metadata_mode)
+                    f"nodes[{i}] has no readable text: its get_content() raised {type(exc).__name__}: {exc}"
+                ) from exc
             if not isinstance(content, str):
                 raise InvalidTextError(f"nodes[{i}] has no text (its content is a {type(content).__name__}).")
             texts.append(content)
@@ -227,32 +258,111 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
     def _ranking(self) -> dict[str, Any]:
         return {"top_n": self.top_n, "min_score": self.min_score, "rank_window_size": self.rank_window_size}
 
-    def _results(self, nodes: Sequence[NodeWithScore], hits: list[Ranked]) -> list[NodeWithScore]:
-        """New ``NodeWithScore`` objects, best first."""
-        return [NodeWithScore(node=self._output_node(nodes[hit.index]), score=hit.score) for hit in hits]
+    def _results(
+        self, nodes: Sequence[NodeWithScore], hits: list[Ranked], retrieval_scores: list[float | None] | None
+    ) -> list[NodeWithScore]:
+        """New ``NodeWithScore`` objects, best first, holding the input nodes or (with retrieval scores) copies."""
+        results = []
+        for hit in hits:
+            node = nodes[hit.index].node
+            if retrieval_scores is not None:
+                node = _scored_copy(node, retrieval_scores[hit.index])
+            results.append(NodeWithScore(node=node, score=hit.score))
+        return results
 
-    def _output_node(self, item: NodeWithScore) -> Any:
-        """The node to return: the caller's own, or a deep copy carrying the retrieval score."""
-        if not self.keep_retrieval_score:
-            return item.node
-        retrieval_score = None if item.score is None else float(item.score)
-        copy = item.node.model_copy(deep=True)
-        copy.metadata = {**copy.metadata, RETRIEVAL_SCORE_KEY: retrieval_score}
-        return copy
+
+def _scored_copy(node: BaseNode, retrieval_score: float | None) -> BaseNode:
+    """A shallow copy of ``node`` with ``metadata[RETRIEVAL_SCORE_KEY]`` set; ``node`` is left untouched.
+
+    The copy has its own ``metadata`` dict and its own top-level lists and dicts (relationships, excluded
+    keys...), so changing them leaves the input alone; the values in them are the input's own objects,
+    carried over as they are (locks, generators, open files and other objects that cannot be copied or
+    pickled included).
+    """
+    containers = {
+        name: value.copy()
+        for name in type(node).model_fields
+        if type(value := getattr(node, name, None)) in (dict, list)
+    }
+    containers["metadata"] = {**node.metadata, RETRIEVAL_SCORE_KEY: retrieval_score}
+    return node.model_copy(update=containers)
 
 
-def _query_bundle(nodes: object, query_bundle: object) -> QueryBundle | None:
-    """The query as a ``QueryBundle`` (a string is wrapped), after rejecting inputs a reranker cannot read."""
+def _check_one_query(query_bundle: object, query_str: object) -> None:
+    """Refuse a call that gives both ``query_bundle`` and ``query_str``, as LlamaIndex does, with a typed error."""
+    if query_bundle is not None and query_str is not None:
+        raise InvalidQueryError(
+            "Cannot specify both query_str and query_bundle: pass the query once, as query_str= or as query_bundle=."
+        )
+
+
+def _query_bundle(query_bundle: object) -> QueryBundle | None:
+    """The query as a ``QueryBundle`` (a string is wrapped); ``None`` when missing (refused after the start event)."""
     if isinstance(query_bundle, str):
-        query_bundle = QueryBundle(query_str=query_bundle)
-    if query_bundle is not None and not isinstance(query_bundle, QueryBundle):
-        raise TypeError(f"query_bundle must be a QueryBundle or a string, got {type(query_bundle).__name__}.")
+        return QueryBundle(query_str=query_bundle)
+    if query_bundle is None:
+        return None
+    if not isinstance(query_bundle, QueryBundle):
+        raise InvalidQueryError(
+            f"query_bundle must be a QueryBundle or a string, got {type(query_bundle).__name__}; "
+            "call postprocess_nodes(nodes, query_str=...)."
+        )
+    if not isinstance(query_bundle.query_str, str):
+        raise InvalidQueryError(
+            f"The query must be a string (query_str=, or a QueryBundle's query_str), "
+            f"got {type(query_bundle.query_str).__name__}."
+        )
+    return query_bundle
+
+
+def _checked_nodes(nodes: object) -> list[NodeWithScore]:
+    """``nodes`` as a new list, after checking that it is a sequence of ``NodeWithScore`` holding LlamaIndex nodes."""
     if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence):
-        raise TypeError(f"nodes must be a list of NodeWithScore, got {type(nodes).__name__}.")
-    for i, item in enumerate(nodes):
+        raise InvalidTextError(f"nodes must be a list of NodeWithScore, got {type(nodes).__name__}.")
+    checked = list(nodes)
+    for i, item in enumerate(checked):
         if not isinstance(item, NodeWithScore):
             raise InvalidTextError(
                 f"nodes[{i}] is a {type(item).__name__}, not a NodeWithScore; wrap nodes as "
                 "NodeWithScore(node=node, score=None)."
             )
-    return query_bundle
+        if not isinstance(item.node, BaseNode):
+            raise InvalidTextError(
+                f"nodes[{i}].node is a {type(item.node).__name__}, not a LlamaIndex node (TextNode, Document...)."
+            )
+    return checked
+
+
+def _check_has_text(i: int, node: BaseNode) -> None:
+    """Refuse ``nodes[i]`` when it holds no text to score, or metadata that is not a dict."""
+    metadata = getattr(node, "metadata", None)
+    if not isinstance(metadata, dict):
+        raise InvalidTextError(f"nodes[{i}].node.metadata is a {type(metadata).__name__}, not a dict.")
+    if isinstance(node, ImageNode) and not node.text:
+        raise InvalidTextError(
+            f"nodes[{i}] is an ImageNode without text; a cross-encoder scores text. Drop image nodes "
+            "before reranking, or give them a caption as text."
+        )
+    if isinstance(node, TextNode) and not isinstance(node.text, str):
+        raise InvalidTextError(f"nodes[{i}] has no text: its text is a {type(node.text).__name__}, not a string.")
+    if isinstance(node, Node) and not (node.text_resource and node.text_resource.text):
+        media = [kind for kind in ("image", "audio", "video") if getattr(node, f"{kind}_resource", None) is not None]
+        if media:
+            raise InvalidTextError(
+                f"nodes[{i}] is a {type(node).__name__} without text (it holds only {' and '.join(media)} content); a "
+                "cross-encoder scores text. Drop such nodes before reranking, or give them text."
+            )
+
+
+def _retrieval_scores(nodes: Sequence[NodeWithScore]) -> list[float | None]:
+    """Each node's first-stage score as a ``float`` (``None`` stays ``None``); a non-number is refused."""
+    scores: list[float | None] = []
+    for i, item in enumerate(nodes):
+        score = item.score
+        if score is not None and (isinstance(score, bool) or not isinstance(score, Real)):
+            raise InvalidArgumentError(
+                f"nodes[{i}].score is a {type(score).__name__}, not a number; keep_retrieval_score needs the "
+                "first-stage score as a float or None."
+            )
+        scores.append(None if score is None else float(score))
+    return scores

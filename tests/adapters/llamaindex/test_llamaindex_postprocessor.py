@@ -113,12 +113,16 @@ def test_never_mutates_input(ce_model_path, nodes, keep_retrieval_score):
     assert nodes == before
     assert nodes == as_list and all(a is b for a, b in zip(nodes, as_list, strict=True))
     assert [n.node.metadata for n in nodes] == [n.node.metadata for n in before]
-    # Changing what came back does not reach the caller's objects either.
+    # Changing what came back does not reach the caller's objects either: with keep_retrieval_score the node
+    # is a shallow copy with its own metadata dict and lists, whose values are the caller's own objects.
+    by_id = {n.node.node_id: n.node for n in nodes}
     for item in out:
         item.score = -1.0
         if keep_retrieval_score:
+            assert item.node.metadata["internal"] is by_id[item.node.node_id].metadata["internal"]
             item.node.metadata["touched"] = True
-            item.node.metadata["internal"].append(99)
+            del item.node.metadata["source"]
+            item.node.excluded_embed_metadata_keys.append("source")
     assert nodes == before
 
 
@@ -150,17 +154,17 @@ def test_empty_input_returns_empty_without_loading_a_model(recorded_events):
 
 
 def test_bad_calls_raise_clear_errors(ce_reranker, nodes):
-    with pytest.raises(ValueError, match="Missing query bundle"):
+    with pytest.raises(InvalidQueryError, match="Missing query bundle"):
         ce_reranker.postprocess_nodes(nodes)
-    with pytest.raises(ValueError, match="Cannot specify both"):
+    with pytest.raises(InvalidQueryError, match="Cannot specify both"):
         ce_reranker.postprocess_nodes(nodes, query_bundle=QueryBundle(QUERY), query_str=QUERY)
     with pytest.raises(InvalidQueryError):
         ce_reranker.postprocess_nodes(nodes, query_str="   ")
     with pytest.raises(InvalidTextError, match=r"nodes\[1\] is a TextNode"):
         ce_reranker.postprocess_nodes([nodes[0], nodes[1].node], query_str=QUERY)
-    with pytest.raises(TypeError, match="list of NodeWithScore"):
+    with pytest.raises(InvalidTextError, match="list of NodeWithScore"):
         ce_reranker.postprocess_nodes("not nodes", query_str=QUERY)
-    with pytest.raises(TypeError, match="query_bundle"):
+    with pytest.raises(InvalidQueryError, match="query_bundle"):
         ce_reranker.postprocess_nodes(nodes, query_bundle=42)
 
 
