@@ -106,7 +106,7 @@ class RemoteScorer(Scorer):
         return f"RemoteScorer({self._where!r}, timeout={self.timeout}, retries={self.retries})"
 
     def health(self) -> dict[str, Any]:
-        """The server's ``/health`` answer: status, model and precision."""
+        """The server's ``/health`` answer (status, model, precision...), checked to hold a status and a model."""
         return self._sync(self._health())
 
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
@@ -184,7 +184,7 @@ class RemoteScorer(Scorer):
                 return await self._attempts(method, self.model_name_or_path + path, body, deadline)
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise self._timed_out() from exc
-        except httpx.NetworkError as exc:  # connecting failed for good, or the connection broke
+        except httpx.NetworkError as exc:  # a read or write failed (a failed connect is retried, then raised above)
             raise ServiceUnavailableError(f"The connection to the reranker at {self._where} broke ({exc!r}).") from exc
         except httpx.ProtocolError as exc:
             raise RemoteScorerError(f"The reranker at {self._where} did not answer in HTTP ({exc!r}).") from exc
@@ -319,7 +319,7 @@ def _validated(answer: _Answer, model: type[M], path: str) -> M:
             f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
             for error in exc.errors(include_url=False)[:3]
         )
-        raise RemoteScorerError(f"The reranker's answer to {path} is malformed: {problems}.", answer.status) from None
+        raise RemoteScorerError(f"The reranker's answer to {path} is malformed: {problems}.", answer.status) from exc
 
 
 def _ranked(answer: _Answer, request: RerankRequest) -> list[Ranked]:
@@ -367,9 +367,9 @@ def _raise_for(answer: _Answer) -> NoReturn:
     status = answer.status
     try:
         error = ErrorBody.model_validate_json(answer.body)
-        kind, detail = error.error, error.detail[:_DETAIL_CHARS]
+        kind, detail = error.error, _one_line(error.detail)
     except ValidationError:
-        kind, detail = "", " ".join(answer.body[: 4 * _DETAIL_CHARS].decode("utf-8", "replace").split())[:_DETAIL_CHARS]
+        kind, detail = "", _one_line(answer.body[: 4 * _DETAIL_CHARS].decode("utf-8", "replace"))
     if status == 408:
         raise RemoteTimeoutError(f"The reranker stopped waiting for the request (408): {detail}", status)
     if status in (429, 503):
@@ -383,6 +383,12 @@ def _raise_for(answer: _Answer) -> NoReturn:
     if status < 400:
         raise RemoteScorerError(f"The reranker answered {status}, not a success (redirects are not followed).", status)
     raise RemoteScorerError(f"The reranker failed ({status}): {detail}", status)
+
+
+def _one_line(text: str) -> str:
+    """A server's text as it may go into a message: one line, escaped, at most ``_DETAIL_CHARS`` long."""
+    text = " ".join(text[: 4 * _DETAIL_CHARS].split())
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)[:_DETAIL_CHARS]
 
 
 def _check_url(url: object) -> tuple[str, str]:

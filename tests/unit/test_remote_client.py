@@ -301,6 +301,7 @@ async def test_a_malformed_answer_raises_remote_scorer_error_with_the_status(stu
     with pytest.raises(RemoteScorerError, match="malformed") as caught:
         await scorer.arank("q", TEXTS, **options)
     assert type(caught.value) is RemoteScorerError and caught.value.status == 200
+    assert str(caught.value).isprintable() and len(str(caught.value)) < 1000
 
 
 @pytest.mark.parametrize(
@@ -376,6 +377,8 @@ ERROR_ANSWERS = {
     "404 wrong path": (404, error("NotFound", "no route"), RemoteScorerError, "404.*url"),
     "301 redirect": (301, b"", RemoteScorerError, "301.*redirects"),
     "huge detail": (500, error("InternalError", "y" * 100_000), RemoteScorerError, "500"),
+    "detail with line breaks and escapes": (500, error("X", "a\n\r\x1b[31mfake log line"), RemoteScorerError, "500"),
+    "huge text": (500, b"z" * 100_000, RemoteScorerError, "500"),
 }
 STATUS_ERRORS = (RemoteTimeoutError, ServiceUnavailableError, RemoteScorerError)
 
@@ -390,7 +393,7 @@ async def test_error_answers_raise_typed_errors(stub, status, error_body, kind, 
         await scorer.arank("q", TEXTS)
     for caught in (sync_caught, async_caught):
         assert type(caught.value) is kind
-        assert len(str(caught.value)) < 1000
+        assert len(str(caught.value)) < 1000 and str(caught.value).isprintable()  # one line, nothing to a terminal
         if kind in STATUS_ERRORS:
             assert caught.value.status == status
     assert len(stub.received) == 2
