@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import signal
+import sys
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,6 +26,9 @@ from .options import (
     PrecisionChoice,
     PrecisionOption,
 )
+
+if TYPE_CHECKING:
+    from rerank_core.rerank_api import ServeLimits
 
 
 def serve_command(
@@ -48,7 +54,25 @@ def serve_command(
         int, typer.Option(min=1, help="Requests a replica holds at once (waiting for a batch or being scored).")
     ] = 64,
     max_documents: Annotated[int, typer.Option(min=1, help="Documents per request; more get 413.")] = 1000,
-    max_body_mb: Annotated[float, typer.Option(min=0.001, help="Request body size limit; larger get 413.")] = 16.0,
+    max_pairs: Annotated[
+        int, typer.Option(min=1, help="(query, document) pairs scored per request (the rank window); more get 413.")
+    ] = 1000,
+    max_total_chars: Annotated[
+        int,
+        typer.Option(min=1, help="Characters scored per request, the query counted once per document; more get 413."),
+    ] = 4_000_000,
+    max_body_mb: Annotated[
+        float, typer.Option(min=0.001, help="Request body size limit; larger get 413 as soon as they pass it.")
+    ] = 16.0,
+    body_timeout_s: Annotated[
+        float, typer.Option(min=0.001, help="Seconds for a request's body to arrive after its headers; else 408.")
+    ] = 10.0,
+    header_timeout_s: Annotated[
+        float, typer.Option(min=0.001, help="Seconds for a request's headers to arrive; else 408.")
+    ] = 10.0,
+    max_inflight_mb: Annotated[
+        float, typer.Option(min=0.001, help="Request bodies the HTTP proxy holds at once, all together; else 503.")
+    ] = 256.0,
     num_cpus: Annotated[
         float, typer.Option(min=0, help="CPUs each Ray actor reserves (PyTorch uses as many threads).")
     ] = 1.0,
@@ -62,8 +86,21 @@ def serve_command(
 ) -> None:
     """Serve a cross-encoder on Ray Serve: POST /rerank (query, documents, top_n, ...) and GET /health."""
     with reported_errors("ray"):
+        if starts_local_ray(address) and is_loopback(host):
+            keep_ray_on_loopback()  # before ray is imported: Ray reads the setting then
         from rerank_core.rerank_api import ServeLimits
         from rerank_core.serving import build_app
+
+        mib = 1024 * 1024
+        limits = ServeLimits(
+            max_documents=max_documents,
+            max_pairs=max_pairs,
+            max_total_chars=max_total_chars,
+            max_body_bytes=int(max_body_mb * mib),
+            body_timeout_s=body_timeout_s,
+            header_timeout_s=header_timeout_s,
+            max_inflight_bytes=int(max_inflight_mb * mib),
+        )
 
         app = build_app(
             model,
@@ -73,7 +110,7 @@ def serve_command(
             max_batch_pairs=max_batch_pairs,
             batch_wait_ms=batch_wait_ms,
             max_ongoing_requests=max_ongoing_requests,
-            limits=ServeLimits(max_documents=max_documents, max_body_bytes=int(max_body_mb * 1024 * 1024)),
+            limits=limits,
             num_cpus=num_cpus,
             num_gpus=num_gpus,
             backend=backend.value,
@@ -82,19 +119,52 @@ def serve_command(
             instruction=instruction,
             device=device,
         )
-        serve_until_stopped(app, model=model, host=host, port=port, address=address)
+        serve_until_stopped(app, model=model, host=host, port=port, address=address, limits=limits)
 
 
-def serve_until_stopped(app: Any, *, model: str, host: str, port: int, address: str | None) -> None:
-    """Start Ray (at ``address``) and Serve on ``host:port``, run ``app`` until Ctrl-C or SIGTERM, stop both."""
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (``127.0.0.1``, ``::1``, ``localhost``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def starts_local_ray(address: str | None) -> bool:
+    """Whether ``ray.init(address=address)`` starts a new Ray here rather than joining a running one."""
+    return (address or os.environ.get("RAY_ADDRESS") or "local") == "local"
+
+
+def keep_ray_on_loopback() -> None:
+    """Make the Ray started by this process listen on 127.0.0.1 only (GCS, raylet, workers, agents).
+
+    Ray binds its own ports to every interface unless the node's address is the loopback one, which it picks
+    where clusters are off: ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` (what Ray does on macOS and Windows).
+    Ray reads it when imported, so this is set first (and on Ray's constant if Ray is already imported).
+    """
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    constants = sys.modules.get("ray._private.ray_constants")
+    if constants is not None:
+        constants.ENABLE_RAY_CLUSTER = False
+
+
+def serve_until_stopped(
+    app: Any, *, model: str, host: str, port: int, address: str | None, limits: ServeLimits | None = None
+) -> None:
+    """Start Ray (at ``address``, without its dashboard) and Serve on ``host:port`` with the proxy guard of
+    ``limits``; run ``app`` until Ctrl-C or SIGTERM, then stop both."""
     import ray
     from ray import serve
 
-    ray.init(address=address)
+    from rerank_core.serving import serve_start_options
+
+    ray.init(address=address, **({"include_dashboard": False} if starts_local_ray(address) else {}))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # after ray.init, which installs a handler that aborts
     try:
-        serve.start(http_options={"host": host, "port": port})
+        serve.start(**serve_start_options(host, port, limits))
         serve.run(app, route_prefix="/")
         typer.echo(f"Serving {model} at http://{host}:{port} (POST /rerank, GET /health). Ctrl-C stops.")
         while not stop.wait(1.0):

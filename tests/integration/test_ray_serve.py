@@ -32,14 +32,15 @@ MAX_BODY_BYTES = 200_000
 
 @pytest.fixture(scope="module")
 def url(ray_local, ce_model_path):
-    """One replica on a loopback port serving fp32 relevance scores (default sigmoid); stopped after the module."""
+    """One scoring replica on a loopback port serving fp32 relevance scores (default sigmoid), behind the proxy
+    guard as ``crossrank serve`` runs it; stopped after the module."""
     from ray import serve
 
-    from rerank_core.serving import build_app
+    from rerank_core.serving import build_app, serve_start_options
 
     port = free_loopback_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
     limits = ServeLimits(max_documents=MAX_DOCUMENTS, max_body_bytes=MAX_BODY_BYTES)
+    serve.start(**serve_start_options("127.0.0.1", port, limits))
     app = build_app(ce_model_path, limits=limits, max_batch_pairs=512, num_cpus=1, precision="fp32")
     serve.run(app, route_prefix="/")
     yield f"http://127.0.0.1:{port}"
