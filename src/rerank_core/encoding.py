@@ -11,7 +11,10 @@ document without room.
 
 With ``long_documents="max_chunk"`` a text that does not fit is split into windows of the
 room the query leaves, each overlapping the previous by a quarter, and every window is paired
-with the (same) query.
+with the (same) query; a text gets at most :data:`MAX_WINDOWS` windows.
+
+No text or query is tokenized further than its kept tokens need (:mod:`rerank_core.token_budget`): the
+work and memory of a pair are bounded by the window, however long or strange its text.
 
 Any Python string is accepted: lone surrogates (which are not Unicode text and which the tokenizer
 cannot take) are read as U+FFFD replacement characters; control characters, NUL and bidirectional
@@ -28,15 +31,14 @@ from typing import Literal
 from tokenizers import Encoding, Tokenizer
 
 from .errors import InvalidArgumentError, ModelLoadError
+from .token_budget import encode_prefixes
 from .tokens import Tokens
 
 LongDocuments = Literal["truncate", "max_chunk"]
 LONG_DOCUMENT_MODES: tuple[str, ...] = ("truncate", "max_chunk")
 
-# Texts are cut to this many characters per token of room before tokenizing, so a 1 MB text does
-# not cost a full tokenization when only its first few hundred tokens are kept. If the cut text
-# yields fewer tokens than the room (long runs of whitespace or symbols), the whole text is used.
-_CHARS_PER_TOKEN_BOUND = 24
+MAX_WINDOWS = 32
+"""The most windows ``long_documents="max_chunk"`` scores per text (its first 32 windows; later text is not read)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +67,6 @@ class PairEncoder:
                 "with a cross-encoder checkpoint, or a model family with a prompt (family=...)."
             )
 
-    def query_tokens(self, query: str) -> int:
-        """The number of tokens of ``query`` without special tokens."""
-        return len(self._tokenizer.encode(query, add_special_tokens=False))
-
     def encode(
         self, query: str, texts: Sequence[str], long_documents: LongDocuments, instruction: str | None = None
     ) -> EncodedPairs:
@@ -81,13 +79,15 @@ class PairEncoder:
                 "This model joins query and text with its tokenizer's pair template, which takes no instruction; "
                 "pass instruction=None (instructions are for prompt models such as Qwen3-Reranker)."
             )
-        query_enc = self._tokenizer.encode(valid_unicode(query), add_special_tokens=False)
+        query_enc = encode_prefixes(self._tokenizer, [query], self._room)[0].encoding
         half = self._room // 2
         chunk = long_documents == "max_chunk"
-        text_encs = self._encode_texts(texts, None if chunk else self._room)
+        budget = self._room * MAX_WINDOWS if chunk else self._room
+        text_encs = [prefix.encoding for prefix in encode_prefixes(self._tokenizer, texts, budget)]
         encodings: list[Tokens] = []
         owners: list[int] = []
         truncated = 0
+        query_parts: dict[int, Encoding] = {}
         for index, text_enc in enumerate(text_encs):
             n_query, n_text = len(query_enc), len(text_enc)
             if n_query + n_text <= self._room:
@@ -97,10 +97,12 @@ class PairEncoder:
             truncated += 1
             query_keep = n_query if n_query <= half else max(half, self._room - n_text)
             text_room = self._room - query_keep
-            query_part = query_enc if query_keep == n_query else _cut(query_enc, query_keep)
+            if query_keep not in query_parts:
+                query_parts[query_keep] = query_enc if query_keep == n_query else _cut(query_enc, query_keep)
+            query_part = query_parts[query_keep]
             if chunk:
                 text_enc.truncate(text_room, stride=text_room // 4)
-                windows = [text_enc, *text_enc.overflowing]
+                windows = [text_enc, *text_enc.overflowing][:MAX_WINDOWS]
             else:
                 text_enc.truncate(text_room)
                 windows = [text_enc]
@@ -108,21 +110,6 @@ class PairEncoder:
                 encodings.append(self._tokenizer.post_process(query_part, window))
                 owners.append(index)
         return EncodedPairs(encodings=encodings, owners=owners, truncated=truncated)
-
-    def _encode_texts(self, texts: Sequence[str], room: int | None) -> list[Encoding]:
-        """Tokenize texts without special tokens; with ``room``, skip characters that cannot fit."""
-        if room is None:
-            return self._tokenizer.encode_batch([valid_unicode(text) for text in texts], add_special_tokens=False)
-        limit = room * _CHARS_PER_TOKEN_BOUND
-        cut = [cut_chars(text, room) for text in texts]
-        encs = self._tokenizer.encode_batch(cut, add_special_tokens=False)
-        redo = [i for i, (text, enc) in enumerate(zip(texts, encs)) if len(text) > limit and len(enc) < room + 1]
-        if redo:
-            whole = [valid_unicode(texts[i]) for i in redo]
-            for i, enc in zip(redo, self._tokenizer.encode_batch(whole, add_special_tokens=False)):
-                encs[i] = enc
-        # Every text that was cut still holds more than ``room`` tokens, so it is counted as truncated.
-        return encs
 
 
 def clean_copy(tokenizer: Tokenizer) -> Tokenizer:
@@ -140,22 +127,6 @@ def separates_pairs(sequence_ids: Sequence[int | None]) -> bool:
     if not first or not second or first[-1] > second[0]:
         return False
     return any(sequence_ids[i] is None for i in range(first[-1] + 1, second[0]))
-
-
-def cut_chars(text: str, room: int | None) -> str:
-    """``text`` cut to what ``room`` tokens can hold at most (none cut for ``None``), as valid Unicode."""
-    return valid_unicode(text if room is None else text[: room * _CHARS_PER_TOKEN_BOUND])
-
-
-def valid_unicode(text: str) -> str:
-    """``text`` with lone surrogates replaced by U+FFFD (every other string comes back as is)."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return text
 
 
 def _cut(encoding: Encoding, length: int) -> Encoding:

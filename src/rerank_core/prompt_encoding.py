@@ -18,10 +18,12 @@ from string import Formatter
 
 from tokenizers import Tokenizer
 
-from .encoding import EncodedPairs, LongDocuments, clean_copy, cut_chars, valid_unicode
+from .encoding import MAX_WINDOWS, EncodedPairs, LongDocuments, clean_copy
 from .errors import InvalidArgumentError, ModelLoadError
 from .families.base import PromptTemplate
+from .token_budget import encode_prefixes
 from .tokens import Tokens
+from .unicode_text import valid_unicode
 
 _FIELDS = ("instruction", "query", "document")
 
@@ -71,10 +73,13 @@ class PromptEncoder:
         room = self.max_length - self._fixed_length(instruction)
         if room < 2:
             raise InvalidArgumentError(f"The instruction leaves no room for a query and a text in {self.max_length}.")
-        values = {"instruction": instruction or "", "query": cut_chars(query, room)}
-        text_chars = None if long_documents == "max_chunk" else room
+        query = encode_prefixes(self._tokenizer, [query], room)[0].kept(query)
+        values = {"instruction": instruction or "", "query": query}
+        budget = room * MAX_WINDOWS if long_documents == "max_chunk" else room
+        prefixes = encode_prefixes(self._tokenizer, texts, budget)
+        documents = [prefix.kept(text) for prefix, text in zip(prefixes, texts)]
         segments = self._parsed[self.template.segments_for(instruction)]
-        per_segment = [self._tokenize(pieces, values, texts, text_chars) for pieces in segments]
+        per_segment = [self._tokenize(pieces, values, documents) for pieces in segments]
         encodings: list[Tokens] = []
         owners: list[int] = []
         truncated = 0
@@ -94,7 +99,7 @@ class PromptEncoder:
             starts = [0]
             if long_documents == "max_chunk":
                 step = text_room - text_room // 4
-                starts = list(range(0, max(n_text - text_room, 0) + step, step))
+                starts = list(range(0, max(n_text - text_room, 0) + step, step))[:MAX_WINDOWS]
             for start in starts:
                 encodings.append(PromptTokens(self._bos + _join(pieces, query_keep, start, start + text_room)))
                 owners.append(index)
@@ -104,15 +109,14 @@ class PromptEncoder:
         self,
         pieces: list[tuple[str, str | None, str | None, str | None]],
         values: dict[str, str],
-        texts: Sequence[str],
-        text_chars: int | None,
+        documents: Sequence[str],
     ) -> list[_Piece]:
-        """One segment for every text (computed once when it does not hold the document)."""
+        """One segment for every document (computed once when it does not hold the document)."""
         names = [name for _, name, _, _ in pieces if name is not None]
         if "document" not in names:
             piece = self._piece(pieces, values)
-            return [piece] * len(texts)
-        strings = [_format(pieces, {**values, "document": cut_chars(text, text_chars)}) for text in texts]
+            return [piece] * len(documents)
+        strings = [_format(pieces, {**values, "document": document}) for document in documents]
         encoded = self._tokenizer.encode_batch([string for string, _ in strings], add_special_tokens=False)
         return [_label(e.ids, e.offsets, spans) for (_, spans), e in zip(strings, encoded)]
 

@@ -33,12 +33,8 @@ from .errors import (
 from .ranking import candidates_to_score, ranked_from_scores
 from .rerank_api import INPUT_ERRORS, ErrorBody, RankedDocument, RerankRequest, RerankResponse
 from .types import Ranked
+from .unicode_text import valid_unicode
 from .validation import check_min_score, check_top_n
-
-try:  # lone surrogates are read as the local scorer reads them
-    from .unicode_text import valid_unicode
-except ImportError:  # pragma: no cover - before rerank_core.unicode_text
-    from .encoding import valid_unicode
 
 try:
     import httpx
