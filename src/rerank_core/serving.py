@@ -162,11 +162,36 @@ def _lost(exc: BaseException) -> JSONResponse:
     return _error(503, "ServiceUnavailable", f"{LOST_DETAIL} ({type(exc).__name__})", {"retry-after": "1"})
 
 
+def keep_replica_grpc_on_loopback() -> bool:
+    """On a Ray whose node address is loopback (as ``crossrank serve`` starts it), keep this replica there too.
+
+    Ray Serve 2.60 opens each replica's inter-deployment gRPC server on ``[::]:0``, every interface, whatever
+    the node's address (``ray/serve/_private/replica.py``). Called from a replica's constructor, which runs
+    before that server starts, this makes it listen on ``127.0.0.1``. Returns whether it did.
+    """
+    import ray
+    import ray.serve._private.replica as replica_module
+
+    original = getattr(replica_module, "add_port_to_grpc_server", None)
+    if original is None or ray.util.get_node_ip_address() != "127.0.0.1":
+        return False
+    if getattr(original, "_crossrank_loopback", False):
+        return True
+
+    def on_loopback(server: Any, address: str) -> Any:
+        return original(server, "127.0.0.1:" + address[5:] if address.startswith("[::]:") else address)
+
+    on_loopback._crossrank_loopback = True  # type: ignore[attr-defined]
+    replica_module.add_port_to_grpc_server = on_loopback
+    return True
+
+
 @serve.deployment(max_ongoing_requests=64)
 class RerankScorer:
     """One scoring replica: a loaded scorer; concurrent requests' pairs share model batches."""
 
     def __init__(self, model: str, scorer_options: dict[str, Any], max_batch_pairs: int, batch_wait_ms: float) -> None:
+        keep_replica_grpc_on_loopback()
         self.scorer = CrossEncoderScorer(model, **scorer_options).load()
         self.shared_batch.set_max_batch_size(max_batch_pairs)
         self.shared_batch.set_batch_wait_timeout_s(batch_wait_ms / 1000)
@@ -207,6 +232,7 @@ class RerankIngress:
     """The HTTP side: reads, validates and budgets each request, then has a scoring replica score it."""
 
     def __init__(self, scorer: DeploymentHandle, model: str, limits: dict[str, Any]) -> None:
+        keep_replica_grpc_on_loopback()
         self.scorer = scorer
         self.model = model
         self.limits = ServeLimits(**limits)

@@ -37,7 +37,7 @@ LIMITS = ServeLimits(
     body_timeout_s=20.0,
     header_timeout_s=3.0,
     max_header_bytes=16 * 1024,
-    max_inflight_bytes=64 * 1024 * 1024,
+    max_inflight_bytes=8 * 1024 * 1024,
 )
 JSON = {"content-type": "application/json"}
 DOCUMENTS = [f"Document {i} is about cells dividing by mitosis." for i in range(PAIRS)]
@@ -274,6 +274,44 @@ def test_a_streamed_body_past_the_limit_gets_413_before_it_is_all_sent(server):
         assert closed_by_server(sock)
 
 
+def _send_body(server: Server, declared: int, size: int) -> socket.socket:
+    """A POST declaring ``declared`` bytes, of which ``size`` are sent in 64 KiB pieces (fewer if answered)."""
+    sock = connect(server)
+    sock.sendall(b"POST /rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+    sock.sendall(b"Content-Length: %d\r\n\r\n" % declared)
+    for start in range(0, size, 65536):
+        if select.select([sock], [], [], 0)[0]:
+            break  # answered (refused): stop sending
+        sock.sendall(b" " * min(65536, size - start))
+    return sock
+
+
+def test_the_bodies_held_at_once_are_bounded(server):
+    part = LIMITS.max_body_bytes - 65536
+    fit = LIMITS.max_inflight_bytes // part
+    held = [_send_body(server, LIMITS.max_body_bytes, part) for _ in range(fit + 1)]  # each stalls near its end
+    try:
+        deadline = time.monotonic() + 30
+        while not (refused := select.select(held, [], [], 0.5)[0]):
+            assert time.monotonic() < deadline, "bodies past max_inflight_bytes, all together, were not refused"
+        assert len(held) - len(refused) <= fit
+        for sock in refused:
+            answer = read_response(sock)
+            assert "max_inflight_bytes" in assert_raw_error(answer, 503)["detail"]
+            assert answer[1]["retry-after"] == "1"
+    finally:
+        for sock in held:
+            sock.close()
+    deadline = time.monotonic() + 30
+    while True:  # what they held is released with their connections
+        with _send_body(server, 1024 * 1024, 1024 * 1024) as sock:
+            if (answer := read_response(sock))[0] != 503:
+                break
+        assert time.monotonic() < deadline, "the bodies of closed connections are still counted"
+        time.sleep(0.2)
+    assert answer[0] == 422  # a body of spaces is not JSON
+
+
 def _replica(deployment: str):
     import ray
 
@@ -314,3 +352,4 @@ def test_requests_lost_to_a_dead_replica_get_a_json_503(server, ray_local):
         ray_local.kill(_replica("RerankIngress"))
         for call in calls:  # answered by the proxy guard, where uvicorn would send a plain-text 500
             assert "safe to send it again" in assert_error(call.result(), 503, "ServiceUnavailable")["detail"]
+        ray_local.kill(_replica("RerankScorer"))  # its batch still waits: stopping it gracefully would take 20 s
