@@ -155,6 +155,20 @@ def test_duplicate_keys_are_refused(server):
         assert "more than once" in assert_error(response, 422, "InvalidRequest")["detail"]
 
 
+def test_lone_surrogate_escapes_are_scored_as_the_local_scorer_reads_them(server, tiny_model_dir):
+    from rerank_core import CrossEncoderScorer
+
+    documents = ["moon \udfff sea", *DOCUMENTS[1:]]
+    body = json.dumps({"query": "tides \ud800", "documents": documents})  # json.dumps writes \\ud800 escapes
+    assert "\\ud800" in body
+    response = httpx.post(f"{server.url}/rerank", content=body, headers=JSON, timeout=60)
+    assert response.status_code == 200, response.text
+    served = {hit["index"]: hit["score"] for hit in response.json()["results"]}
+    read = ["moon \ufffd sea", *DOCUMENTS[1:]]
+    local = CrossEncoderScorer(tiny_model_dir, precision="fp32").score("tides \ufffd", read)
+    assert served == pytest.approx(dict(enumerate(map(float, local))), abs=1e-5)
+
+
 def test_openapi_shows_the_request_body_and_the_error_shape(server):
     document = httpx.get(f"{server.url}/openapi.json").json()
     post = document["paths"]["/rerank"]["post"]
