@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
@@ -37,6 +35,7 @@ from .options import (
 )
 from .output import write_json
 from .system_info import environment
+from .worker_process import run_in_fresh_process
 
 FULL = {"queries": 200, "k": 100, "repeats": 20, "warmup": 3}
 """The standard run: 1 query x 100 passages (latency) and 200 queries x 100 passages (throughput)."""
@@ -44,8 +43,6 @@ QUICK = {"queries": 2, "k": 20, "repeats": 2, "warmup": 1}
 """``--quick``: the same rows on a few short calls, to check the set-up in about a minute."""
 LLM_PASSAGES = {"full": (20, 100), "quick": (2, 4)}
 """Passages per timed call of an LLM reranker's rows (``--k K`` times K instead)."""
-
-_ERROR_TAIL = 2000
 
 
 @dataclass(frozen=True)
@@ -96,17 +93,8 @@ def is_llm_reranker(model: str) -> bool:
 
 def run_worker(spec: RowSpec, config: RowConfig, workload_path: Path, folder: Path) -> dict[str, Any]:
     """Run one row in a fresh Python process; its result, or ``{"error": ...}`` with the end of its stderr."""
-    job, result = folder / f"{spec.key}.job.json", folder / f"{spec.key}.result.json"
-    job.write_text(json.dumps({"row": spec.key, "config": asdict(config), "workload": str(workload_path)}))
-    finished = subprocess.run(
-        [sys.executable, "-m", "crossrank_cli.bench_worker", str(job), str(result)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if finished.returncode != 0 or not result.is_file():
-        return {"error": finished.stderr[-_ERROR_TAIL:] or f"worker exited with status {finished.returncode}"}
-    return json.loads(result.read_text(encoding="utf-8"))
+    job = {"row": spec.key, "config": asdict(config), "workload": str(workload_path)}
+    return run_in_fresh_process("crossrank_cli.bench_worker", job, folder, spec.key)
 
 
 def export_for_run(model: str, folder: Path) -> str | None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +34,7 @@ from .bench_worker import peak_rss_bytes
 from .bench_workload import Request, build_workload
 from .system_info import cpu_line
 from .table import format_table, number
+from .worker_process import run_in_fresh_process
 
 LLM_PATHS = {
     "recipe": "model card recipe (full logits, every position)",
@@ -46,7 +46,6 @@ LLM_PRECISIONS = ("bf16", "fp32")
 BATCH_SIZE = 32
 WARMUP_PASSAGES = 8
 """Passages of the untimed warm-up call of each path (another query's BM25 top)."""
-_ERROR_TAIL = 2000
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def run_llm_bench(
         if progress is not None:
             progress(f"[{number_}/{len(chosen)}] LLM reranker, {precision}: {', '.join(paths)} ...")
         started = time.perf_counter()
-        result = _run_worker(job, folder)
+        result = run_in_fresh_process("crossrank_cli.bench_llm", asdict(job), folder, f"llm-{precision}")
         if progress is not None:
             outcome = "failed" if "error" in result else "done"
             progress(f"    {outcome} in {time.perf_counter() - started:.1f} s")
@@ -125,20 +124,6 @@ def run_llm_bench(
         "device": device,
         "rows": rows,
     }
-
-
-def _run_worker(job: LlmJob, folder: Path) -> dict[str, Any]:
-    job_file, result_file = folder / f"llm-{job.precision}.job.json", folder / f"llm-{job.precision}.result.json"
-    job_file.write_text(json.dumps(asdict(job)), encoding="utf-8")
-    finished = subprocess.run(
-        [sys.executable, "-m", "crossrank_cli.bench_llm", str(job_file), str(result_file)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if finished.returncode != 0 or not result_file.is_file():
-        return {"error": finished.stderr[-_ERROR_TAIL:] or f"worker exited with status {finished.returncode}"}
-    return json.loads(result_file.read_text(encoding="utf-8"))
 
 
 def _rows(job: LlmJob, result: dict[str, Any]) -> list[dict[str, Any]]:
