@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from serve_process import serving
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads listening sockets from /proc")
 
@@ -77,22 +75,8 @@ def _is_loopback(address: str) -> bool:
 
 def test_serve_keeps_ray_on_loopback_without_a_dashboard_and_guards_the_proxy(tiny_model_dir, tmp_path, loopback_port):
     port = loopback_port
-    command = [sys.executable, "-m", "crossrank_cli", "serve", "--model", tiny_model_dir, "--port", str(port)]
-    command += ["--address", "local", "--precision", "fp32", "--num-cpus", "1", "--header-timeout-s", "2"]
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "RAY_ADDRESS": ""})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the server did not come up in 180 s"
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(1)
+    options = ["--precision", "fp32", "--num-cpus", "1", "--header-timeout-s", "2"]
+    with serving(tiny_model_dir, port, options, tmp_path / "serve.log") as (server, url):
         tree = _descendants(server.pid)
         listening = _listening(tree)
         assert port in {p for _, p, _ in listening}
@@ -112,7 +96,3 @@ def test_serve_keeps_ray_on_loopback_without_a_dashboard_and_guards_the_proxy(ti
             started = time.monotonic()
             answer = stalled.recv(4096)
             assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started >= 1.5, answer
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=120) == 0
-        log.close()

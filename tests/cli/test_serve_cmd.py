@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import httpx
+from serve_process import serving
 from typer.testing import CliRunner
 
 from crossrank_cli.main import app
 
 
 def test_serve_answers_rerank_and_health_then_stops_on_sigterm(ce_model_path, tmp_path, loopback_port):
-    port = loopback_port
-    command = [sys.executable, "-m", "crossrank_cli", "serve", "--model", ce_model_path, "--port", str(port)]
-    command += ["--address", "local", "--precision", "fp32", "--max-documents", "8", "--max-batch-pairs", "64"]
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "RAY_ADDRESS": ""})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the server did not come up in 180 s"
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(1)
+    options = ["--precision", "fp32", "--max-documents", "8", "--max-batch-pairs", "64"]
+    with serving(ce_model_path, loopback_port, options, tmp_path / "serve.log") as (_, url):
         body = {"query": "what do cells divide by?", "documents": ["Bananas are yellow.", "Cells divide by mitosis."]}
         answer = httpx.post(f"{url}/rerank", json={**body, "top_n": 1}, timeout=60).json()
         assert [hit["index"] for hit in answer["results"]] == [1]
         too_many = httpx.post(f"{url}/rerank", json={"query": "q", "documents": ["a"] * 9}, timeout=60)
         assert too_many.status_code == 413 and "limit of 8" in too_many.json()["detail"]
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=120) == 0
-        log.close()
     assert "Serving" in (tmp_path / "serve.log").read_text()
 
 
