@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from hostile_text_probe import BASELINE
 from transformers import AutoTokenizer
 
-from hostile_text_probe import BASELINE
 from rerank_core.encoding import MAX_WINDOWS, PairEncoder
 
 PROBE = Path(__file__).with_name("hostile_text_probe.py")
