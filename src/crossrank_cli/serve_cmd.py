@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rerank_core import DEFAULT_MODEL
+from rerank_core.rerank_api import ServeLimits
 
 from .exit_codes import reported_errors
 from .options import (
@@ -29,6 +30,11 @@ from .options import (
 
 if TYPE_CHECKING:
     from rerank_core.rerank_api import ServeLimits
+
+
+MIB = 1024 * 1024
+_LIMITS = ServeLimits()
+"""The request bounds' defaults, which the flags take from the one place they are defined."""
 
 
 def serve_command(
@@ -53,26 +59,28 @@ def serve_command(
     max_ongoing_requests: Annotated[
         int, typer.Option(min=1, help="Requests a replica holds at once (waiting for a batch or being scored).")
     ] = 64,
-    max_documents: Annotated[int, typer.Option(min=1, help="Documents per request; more get 413.")] = 1000,
+    max_documents: Annotated[
+        int, typer.Option(min=1, help="Documents per request; more get 413.")
+    ] = _LIMITS.max_documents,
     max_pairs: Annotated[
         int, typer.Option(min=1, help="(query, document) pairs scored per request (the rank window); more get 413.")
-    ] = 1000,
+    ] = _LIMITS.max_pairs,
     max_total_chars: Annotated[
         int,
         typer.Option(min=1, help="Characters scored per request, the query counted once per document; more get 413."),
-    ] = 4_000_000,
+    ] = _LIMITS.max_total_chars,
     max_body_mb: Annotated[
         float, typer.Option(min=0.001, help="Request body size limit; larger get 413 as soon as they pass it.")
-    ] = 16.0,
+    ] = _LIMITS.max_body_bytes / MIB,
     body_timeout_s: Annotated[
         float, typer.Option(min=0.001, help="Seconds for a request's body to arrive after its headers; else 408.")
-    ] = 10.0,
+    ] = _LIMITS.body_timeout_s,
     header_timeout_s: Annotated[
         float, typer.Option(min=0.001, help="Seconds for a request's headers to arrive; else 408.")
-    ] = 10.0,
+    ] = _LIMITS.header_timeout_s,
     max_inflight_mb: Annotated[
         float, typer.Option(min=0.001, help="Request bodies the HTTP proxy holds at once, all together; else 503.")
-    ] = 256.0,
+    ] = _LIMITS.max_inflight_bytes / MIB,
     num_cpus: Annotated[
         float, typer.Option(min=0, help="CPUs each Ray actor reserves (PyTorch uses as many threads).")
     ] = 1.0,
@@ -88,18 +96,16 @@ def serve_command(
     with reported_errors("ray"):
         if starts_local_ray(address) and is_loopback(host):
             keep_ray_on_loopback()  # before ray is imported: Ray reads the setting then
-        from rerank_core.rerank_api import ServeLimits
         from rerank_core.serving import build_app
 
-        mib = 1024 * 1024
         limits = ServeLimits(
             max_documents=max_documents,
             max_pairs=max_pairs,
             max_total_chars=max_total_chars,
-            max_body_bytes=int(max_body_mb * mib),
+            max_body_bytes=int(max_body_mb * MIB),
             body_timeout_s=body_timeout_s,
             header_timeout_s=header_timeout_s,
-            max_inflight_bytes=int(max_inflight_mb * mib),
+            max_inflight_bytes=int(max_inflight_mb * MIB),
         )
 
         app = build_app(

@@ -110,7 +110,7 @@ def _next_chunk(text: str, start: int, stop: int) -> tuple[int, int]:
     if text[stop - 1].isspace() and text[stop].isspace():
         found = _NON_SPACE.search(text, stop)
         run_end = len(text) if found is None else found.start()
-        run_start = stop - len(text[start:stop]) + len(text[start:stop].rstrip())
+        run_start = start + len(text[start:stop].rstrip())
         return run_start, max(run_start, run_end - MAX_WHITESPACE_RUN)
     low = start + (stop - start) // 2
     cut = max(text.rfind(space, low, stop) for space in _WHITESPACE)
