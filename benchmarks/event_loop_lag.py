@@ -164,7 +164,7 @@ async def measure(adapters: tuple[Any, Any], requests: list[tuple[str, list[str]
 def _machine() -> dict[str, Any]:
     import torch
 
-    from rerank_core.cpu import cpu_info
+    from rerank_core.backends.cpu import cpu_info
 
     return {
         "cpu": cpu_info().to_json(),
@@ -188,7 +188,7 @@ def main() -> None:
     if not args.model:
         parser.error("give --model or set CROSSRANK_MODEL")
 
-    from rerank_core.cpu import flags_text
+    from rerank_core.backends.cpu import flags_text
 
     machine = _machine()
     cpu = machine["cpu"]

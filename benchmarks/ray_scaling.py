@@ -7,7 +7,7 @@ One run, one machine, ratios to the in-process baseline measured in the same run
 
 - Batch: the BM25 top ``--candidates`` of ``--queries`` SciFact queries as (query, abstract) rows, scored
   in process (``CrossEncoderScorer.score_groups`` over all rows, with every core) and by
-  ``rerank_core.distributed.score_dataset`` on Ray Data with 1 actor x 1 CPU, 2 actors x 1 CPU and
+  ``rerank_core.serving.batch.score_dataset`` on Ray Data with 1 actor x 1 CPU, 2 actors x 1 CPU and
   1 actor x all CPUs. Ray times are whole jobs: actor start-up and model loading included.
 - Online: ``--requests`` requests of ``--request-size`` abstracts each, sent one by one to an in-process
   scorer (``rank``), concurrently to it through ``arank`` (micro-batched), and concurrently
@@ -65,7 +65,7 @@ def _timed(run: Any, *args: Any) -> float:
 def batch_rows(ray: Any, rows: list[dict[str, str]], model: str) -> list[dict[str, Any]]:
     """Passages/s in process and on Ray Data actor pools."""
     from rerank_core import CrossEncoderScorer
-    from rerank_core.distributed import score_dataset
+    from rerank_core.serving.batch import score_dataset
 
     scorer = CrossEncoderScorer(model).load()
     scorer.score("warm up", ["a short text"])
@@ -102,7 +102,7 @@ def online_rows(ray: Any, requests: list[tuple[str, list[str]]], model: str, con
     from ray import serve
 
     from rerank_core import CrossEncoderScorer, RemoteScorer
-    from rerank_core.serving import build_app
+    from rerank_core.serving.app import build_app
 
     scorer = CrossEncoderScorer(model).load()
     scorer.rank("warm up", ["a short text"])

@@ -295,9 +295,9 @@ def main() -> None:
     import ray
     from ray import serve
 
-    from rerank_core.cpu import cpu_info
-    from rerank_core.rerank_api import ServeLimits
-    from rerank_core.serving import build_app, serve_start_options
+    from rerank_core.backends.cpu import cpu_info
+    from rerank_core.serving.app import build_app, serve_start_options
+    from rerank_core.serving.wire import ServeLimits
 
     limits = ServeLimits()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)

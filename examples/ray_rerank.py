@@ -23,8 +23,7 @@ from sample_corpus import sample_dataset
 
 from langchain_rerank import CrossEncoderReranker
 from rerank_core import DEFAULT_MODEL, RemoteScorer
-from rerank_core.distributed import rank_scored, score_dataset
-from rerank_core.serving import build_app
+from rerank_core.serving import build_app, rank_scored, score_dataset
 
 
 def free_port() -> int:

@@ -13,10 +13,10 @@ from typing import Annotated, Any
 import typer
 
 from rerank_core import DEFAULT_MODEL, ModelNotFoundError, RerankError
-from rerank_core.cpu import cpu_info
-from rerank_core.families import detect_family
-from rerank_core.limits import own_max_length, usable_positions
-from rerank_core.model_loading import CROSS_ENCODER, loading_model
+from rerank_core.backends.cpu import cpu_info
+from rerank_core.engine.families import detect_family
+from rerank_core.engine.limits import own_max_length, usable_positions
+from rerank_core.engine.model_loading import CROSS_ENCODER, loading_model
 
 from .bench_llm import llm_header, llm_table, run_llm_bench, select_llm_rows
 from .bench_report import async_table, bench_header, bench_table, plot_throughput, summarise
@@ -66,7 +66,7 @@ class BenchSettings:
 def model_max_length(model: str) -> int:
     """The model's own token limit, read as crossrank's engine reads it.
 
-    See :func:`rerank_core.limits.own_max_length` and :func:`rerank_core.limits.usable_positions`.
+    See :func:`rerank_core.engine.limits.own_max_length` and :func:`rerank_core.engine.limits.usable_positions`.
     """
     from transformers import AutoConfig, AutoTokenizer
 
@@ -99,7 +99,7 @@ def run_worker(spec: RowSpec, config: RowConfig, workload_path: Path, folder: Pa
 
 def export_for_run(model: str, folder: Path) -> str | None:
     """Export ``model`` to ONNX once for the run (the ONNX rows and FastEmbed share it); ``None`` if it fails."""
-    from rerank_core.onnx_export import export_onnx
+    from rerank_core.backends.onnx_export import export_onnx
 
     try:
         return str(export_onnx(model, folder / "onnx"))

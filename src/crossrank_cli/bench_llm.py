@@ -207,9 +207,9 @@ def measure(job: LlmJob) -> dict[str, Any]:
     import torch
 
     from rerank_core import CrossEncoderScorer
-    from rerank_core.activation import relevance_scores
     from rerank_core.backends.torch_heads import ScoringModule
-    from rerank_core.batching import length_sorted_batches, pad_batch
+    from rerank_core.engine.activation import relevance_scores
+    from rerank_core.engine.batching import length_sorted_batches, pad_batch
 
     scorer = CrossEncoderScorer(
         job.model,

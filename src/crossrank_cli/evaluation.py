@@ -20,7 +20,7 @@ from crossrank_eval import (
 )
 from crossrank_eval.metrics import metrics_for_depth, ranking_to_run
 from rerank_core import get_scorer
-from rerank_core.cpu import cpu_info
+from rerank_core.backends.cpu import cpu_info
 
 from .rerank_paths import RerankPath, via_path
 from .stats import latency_summary

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rerank_core.onnx_export import INT8_FILE, ONNX_FILE, OPSETS, export_onnx
+from rerank_core.backends.onnx_export import INT8_FILE, ONNX_FILE, OPSETS, export_onnx
 
 from .exit_codes import reported_errors
 from .options import MODEL_HELP

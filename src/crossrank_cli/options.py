@@ -14,8 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from rerank_core.backends import BACKENDS
-from rerank_core.families import FAMILIES
-from rerank_core.precision import PRECISIONS
+from rerank_core.backends.precision import PRECISIONS
+from rerank_core.engine.families import FAMILIES
 
 MODEL_ENV = "CROSSRANK_MODEL"
 """Environment variable naming the cross-encoder (id or local folder) the commands use by default."""

@@ -52,7 +52,7 @@ def rerank_on_ray(
     Returns the rankings (reranked candidates first, the rest in first-stage order), the seconds the
     Ray job took from the rows to the rankings, and the number of (query, document) pairs it scored.
     """
-    from rerank_core.distributed import rank_scored, score_dataset
+    from rerank_core.serving.batch import rank_scored, score_dataset
 
     rows = [
         {"query_id": query_id, "query": dataset.queries[query_id], "doc_id": doc_id, "text": dataset.doc_text(doc_id)}

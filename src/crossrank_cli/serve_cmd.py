@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rerank_core import DEFAULT_MODEL
-from rerank_core.rerank_api import ServeLimits
+from rerank_core.serving.wire import ServeLimits
 
 from .exit_codes import reported_errors
 from .options import (
@@ -29,7 +29,7 @@ from .options import (
 )
 
 if TYPE_CHECKING:
-    from rerank_core.rerank_api import ServeLimits
+    from rerank_core.serving.wire import ServeLimits
 
 
 MIB = 1024 * 1024
@@ -96,7 +96,7 @@ def serve_command(
     with reported_errors("ray"):
         if starts_local_ray(address) and is_loopback(host):
             keep_ray_on_loopback()  # before ray is imported: Ray reads the setting then
-        from rerank_core.serving import build_app
+        from rerank_core.serving.app import build_app
 
         limits = ServeLimits(
             max_documents=max_documents,
@@ -164,7 +164,7 @@ def serve_until_stopped(
     import ray
     from ray import serve
 
-    from rerank_core.serving import serve_start_options
+    from rerank_core.serving.app import serve_start_options
 
     ray.init(address=address, **({"include_dashboard": False} if starts_local_ray(address) else {}))
     stop = threading.Event()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from typing import Any
 
-from rerank_core.cpu import flags_text
+from rerank_core.backends.cpu import flags_text
 
 
 def environment() -> dict[str, Any]:
@@ -33,5 +33,5 @@ def environment() -> dict[str, Any]:
 
 
 def cpu_line(cpu: dict[str, Any]) -> str:
-    """``CPU: model (N logical cores) | avx2 yes, ...`` from ``rerank_core.cpu.CpuInfo.to_json()``."""
+    """``CPU: model (N logical cores) | avx2 yes, ...`` from ``rerank_core.backends.cpu.CpuInfo.to_json()``."""
     return f"CPU: {cpu['model']} ({cpu['logical_cores']} logical cores) | {flags_text(cpu['flags'])}"

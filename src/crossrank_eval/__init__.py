@@ -1,6 +1,6 @@
 """Evaluation support for crossrank: BEIR data, first stages, an embedding cache and ranking metrics."""
 
-from rerank_core.cache_dir import CACHE_DIR_ENV, default_cache_dir
+from rerank_core.engine.cache_dir import CACHE_DIR_ENV, default_cache_dir
 
 from .beir import BeirDataset, BeirFormatError, join_title_text, load_beir, load_corpus, load_queries
 from .embedding_cache import EmbeddingCache

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rerank_core.cache_dir import default_cache_dir
+from rerank_core.engine.cache_dir import default_cache_dir
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rerank_core.model_loading import BI_ENCODER, loading_model
+from rerank_core.engine.model_loading import BI_ENCODER, loading_model
 
 from .embedding_cache import EmbeddingCache
 

@@ -26,7 +26,7 @@ from rerank_core import (
     InvalidTextError,
     MissingDependencyError,
 )
-from rerank_core.model_loading import BI_ENCODER, loading_model
+from rerank_core.engine.model_loading import BI_ENCODER, loading_model
 from rerank_core.validation import check_positive_int, check_top_n
 
 from .compressor import CrossEncoderReranker

@@ -20,7 +20,7 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import BaseNode, Document, NodeWithScore, QueryBundle
 
 from rerank_core import DEFAULT_EMBED_MODEL, DEFAULT_MODEL, CrossEncoderScorer, MissingDependencyError
-from rerank_core.model_loading import BI_ENCODER, loading_model
+from rerank_core.engine.model_loading import BI_ENCODER, loading_model
 from rerank_core.validation import check_positive_int
 
 from .postprocessor import CrossEncoderRerank

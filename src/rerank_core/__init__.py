@@ -6,8 +6,9 @@ import logging
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from .base import Scorer
-from .errors import (
+from rerank_core.base import Scorer
+from rerank_core.engine.model_loading import DEFAULT_EMBED_MODEL
+from rerank_core.errors import (
     DeviceUnavailableError,
     InvalidArgumentError,
     InvalidQueryError,
@@ -20,12 +21,11 @@ from .errors import (
     RerankError,
     ServiceUnavailableError,
 )
-from .model_loading import DEFAULT_EMBED_MODEL
-from .options import ScorerOptions
-from .ranking import rank_texts, select
-from .registry import clear_scorers, get_scorer
-from .scorer import DEFAULT_MODEL, CrossEncoderScorer
-from .types import Ranked
+from rerank_core.options import ScorerOptions
+from rerank_core.ranking import rank_texts, select
+from rerank_core.registry import clear_scorers, get_scorer
+from rerank_core.scorer import DEFAULT_MODEL, CrossEncoderScorer
+from rerank_core.types import Ranked
 
 try:
     __version__ = version("crossrank")
@@ -35,13 +35,13 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
-    from .remote import RemoteScorer
+    from rerank_core.serving.client import RemoteScorer
 
 
 def __getattr__(name: str) -> Any:
     """``RemoteScorer`` is imported on first use, so ``import rerank_core`` never needs an HTTP client."""
     if name == "RemoteScorer":
-        from .remote import RemoteScorer
+        from rerank_core.serving.client import RemoteScorer
 
         return RemoteScorer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .types import Ranked
+from rerank_core.types import Ranked
 
 
 class Scorer(ABC):

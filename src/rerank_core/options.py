@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .activation import Activation
-from .precision import Precision
-from .registry import get_scorer
-from .scorer import CrossEncoderScorer
+from rerank_core.backends.precision import Precision
+from rerank_core.engine.activation import Activation
+from rerank_core.registry import get_scorer
+from rerank_core.scorer import CrossEncoderScorer
 
 
 class ScorerOptions(BaseModel):

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import numpy as np
 
-from .types import Ranked
-from .validation import check_min_score, check_query, check_texts, check_top_n, check_window
+from rerank_core.types import Ranked
+from rerank_core.validation import check_min_score, check_query, check_texts, check_top_n, check_window
 
 ScoreFn = Callable[[str, Sequence[str]], np.ndarray]
 """Scores ``(query, texts)`` and returns one float per text, in input order."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .scorer import DEFAULT_MODEL, CrossEncoderScorer
+from rerank_core.scorer import DEFAULT_MODEL, CrossEncoderScorer
 
 _lock = threading.Lock()
 _scorers: dict[tuple[Any, ...], CrossEncoderScorer] = {}

@@ -13,22 +13,22 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .activation import ACTIVATIONS, Activation, relevance_scores
-from .backends import Backend, check_backend, load_backend
-from .base import Scorer
-from .batching import length_sorted_batches, pad_batch
-from .encoding import LONG_DOCUMENT_MODES, EncodedPairs, LongDocuments, PairEncoder
-from .errors import InvalidArgumentError
-from .families import FAMILIES
-from .microbatch import MicroBatcher
-from .model_loading import showing_load_progress
-from .precision import Precision, check_precision
-from .prompt_encoding import PromptEncoder
-from .ranking import arank_texts, rank_texts
-from .score_cache import ScoreCache
-from .tokens import Tokens
-from .types import Ranked
-from .validation import check_positive_int, check_query, check_texts
+from rerank_core.backends import Backend, check_backend, load_backend
+from rerank_core.backends.precision import Precision, check_precision
+from rerank_core.base import Scorer
+from rerank_core.engine.activation import ACTIVATIONS, Activation, relevance_scores
+from rerank_core.engine.batching import length_sorted_batches, pad_batch
+from rerank_core.engine.encoding import LONG_DOCUMENT_MODES, EncodedPairs, LongDocuments, PairEncoder
+from rerank_core.engine.families import FAMILIES
+from rerank_core.engine.microbatch import MicroBatcher
+from rerank_core.engine.model_loading import showing_load_progress
+from rerank_core.engine.prompt_encoding import PromptEncoder
+from rerank_core.engine.score_cache import ScoreCache
+from rerank_core.engine.tokens import Tokens
+from rerank_core.errors import InvalidArgumentError
+from rerank_core.ranking import arank_texts, rank_texts
+from rerank_core.types import Ranked
+from rerank_core.validation import check_positive_int, check_query, check_texts
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class CrossEncoderScorer(Scorer):
         device: ``None`` picks CUDA when available, else CPU.
         precision: ``"auto"`` picks the fastest precision that keeps the ranking (fp16 on CUDA, bf16 on
             CPUs with AMX or AVX-512 BF16, else fp32); or ``"fp32"``, ``"bf16"``, ``"fp16"``, ``"int8"``
-            (ONNX only). See :mod:`rerank_core.precision`.
+            (ONNX only). See :mod:`rerank_core.backends.precision`.
         threads: Intra-op threads of the ONNX Runtime session (default: the machine's cores). The torch
             backend uses PyTorch's process-wide setting (``torch.set_num_threads``) instead.
         batch_size: Pairs per forward pass.
@@ -67,7 +67,7 @@ class CrossEncoderScorer(Scorer):
         batch_wait_ms: In :meth:`ascore` / :meth:`arank`, how long a request waits for concurrent ones
             to share its model batches.
         max_batch_pairs: In the async path, the most pairs scored in one shared group.
-        family: The model family (:data:`rerank_core.families.FAMILIES`: ``"cross-encoder"``,
+        family: The model family (:data:`rerank_core.engine.families.FAMILIES`: ``"cross-encoder"``,
             ``"qwen3-reranker"``, ...); ``None`` detects it from the checkpoint's config and name.
         instruction: The default instruction of prompt models that take one (Qwen3-Reranker,
             mxbai-rerank-v2); ``None`` keeps the model's own default. Calls may pass their own.

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from numbers import Integral, Real
 
-from .errors import InvalidArgumentError, InvalidQueryError, InvalidTextError
+from rerank_core.errors import InvalidArgumentError, InvalidQueryError, InvalidTextError
 
 
 def check_query(query: object) -> str:

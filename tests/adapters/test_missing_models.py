@@ -12,7 +12,7 @@ from llama_index.core.schema import TextNode
 from langchain_rerank import build_rerank_retriever, load_rerank_retriever, save_rerank_retriever
 from llamaindex_rerank import build_faiss_index, build_rerank_query_engine, load_faiss_index
 from rerank_core import ModelNotFoundError
-from rerank_core.model_loading import BI_ENCODER, CROSS_ENCODER
+from rerank_core.engine.model_loading import BI_ENCODER, CROSS_ENCODER
 
 TEXTS = ["The Moon's gravity raises the tides.", "Bananas are rich in potassium."]
 QUERY = "What causes tides?"

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from crossrank_cli.bench_rows import BASELINE_KEY, MODES, bench_rows
 from crossrank_cli.main import app
 from rerank_core.backends import BACKENDS
-from rerank_core.cpu import this_cpu
+from rerank_core.backends.cpu import this_cpu
 
 BASELINES = {"langchain-baseline", "llamaindex-baseline", "sentence-transformers"}
 REFERENCES = {"sentence-transformers-bf16", "fastembed"}

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from crossrank_cli.bench_llm import LLM_PATHS, LLM_PRECISIONS, llm_row_keys
 from crossrank_cli.main import app
-from rerank_core.cpu import this_cpu
+from rerank_core.backends.cpu import this_cpu
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crossrank_cli.main import app
-from rerank_core.cpu import cpu_info, flags_text, this_cpu
+from rerank_core.backends.cpu import cpu_info, flags_text, this_cpu
 
 
 def _eval(folder, model, out, *extra: str, env=None):

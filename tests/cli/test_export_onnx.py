@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from crossrank_cli.main import app
 from rerank_core import CrossEncoderScorer
-from rerank_core.onnx_export import INT8_FILE, ONNX_FILE
+from rerank_core.backends.onnx_export import INT8_FILE, ONNX_FILE
 
 QUERY = "zebrafish cancer risk"
 TEXTS = ["zebrafish cells show an increase in cancer risk", "red blue green", "one"]

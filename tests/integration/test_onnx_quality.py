@@ -1,6 +1,6 @@
 """backend="onnx" with the real cross-encoder on SciFact BM25 top-30 (first 50 queries).
 
-ONNX fp32 gives torch fp32's scores; int8 keeps the figures rerank_core.onnx_export.quantize_int8 documents.
+ONNX fp32 gives torch fp32's scores; int8 keeps the figures rerank_core.backends.onnx_export.quantize_int8 documents.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from crossrank_eval import evaluate_runs
 from rerank_core import CrossEncoderScorer
-from rerank_core.onnx_export import export_onnx
+from rerank_core.backends.onnx_export import export_onnx
 
 INT8_MIN_TOP10_OVERLAP = 0.95
 INT8_MAX_NDCG_DIFF = 0.01

@@ -9,7 +9,7 @@ import pytest
 from ray.exceptions import UserCodeException
 
 from rerank_core import InvalidArgumentError, select
-from rerank_core.distributed import rank_scored, score_dataset
+from rerank_core.serving.batch import rank_scored, score_dataset
 
 
 @pytest.fixture(scope="module")

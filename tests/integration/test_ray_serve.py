@@ -24,7 +24,7 @@ from rerank_core import (
     RemoteTimeoutError,
     ServiceUnavailableError,
 )
-from rerank_core.rerank_api import ServeLimits
+from rerank_core.serving.wire import ServeLimits
 
 MAX_DOCUMENTS = 40
 MAX_BODY_BYTES = 200_000
@@ -36,7 +36,7 @@ def url(ray_local, ce_model_path):
     guard as ``crossrank serve`` runs it; stopped after the module."""
     from ray import serve
 
-    from rerank_core.serving import build_app, serve_start_options
+    from rerank_core.serving.app import build_app, serve_start_options
 
     port = free_loopback_port()
     limits = ServeLimits(max_documents=MAX_DOCUMENTS, max_body_bytes=MAX_BODY_BYTES)

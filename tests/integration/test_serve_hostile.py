@@ -26,7 +26,7 @@ import pytest
 from ports import free_loopback_port
 
 from rerank_core import InvalidArgumentError, RemoteScorer
-from rerank_core.rerank_api import ServeLimits
+from rerank_core.serving.wire import ServeLimits
 
 PAIRS = 40
 LIMITS = ServeLimits(
@@ -54,7 +54,7 @@ def server(ray_local, tiny_model_dir):
     """The guarded app on a loopback port; stopped after the module."""
     from ray import serve
 
-    from rerank_core.serving import build_app, serve_start_options
+    from rerank_core.serving.app import build_app, serve_start_options
 
     port = free_loopback_port()
     serve.start(**serve_start_options("127.0.0.1", port, LIMITS))

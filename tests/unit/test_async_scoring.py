@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rerank_core import CrossEncoderScorer
-from rerank_core.microbatch import MicroBatcher
+from rerank_core.engine.microbatch import MicroBatcher
 
 QUERIES = [f"query {i} about zebrafish cancer risk" for i in range(16)]
 TEXTS = [f"passage {j}: " + "cells show risk " * (j % 7) for j in range(12)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rerank_core.cpu import CPU_FLAGS, cpu_info, flags_text
+from rerank_core.backends.cpu import CPU_FLAGS, cpu_info, flags_text
 
 CPUINFO = """processor\t: 0
 model name\t: Example CPU 9000

@@ -28,9 +28,9 @@ from model_zoo import (
 from transformers import AutoTokenizer
 
 from rerank_core import CrossEncoderScorer, InvalidArgumentError, ModelLoadError
-from rerank_core.activation import relevance_scores
-from rerank_core.families.bge_reranker_gemma import PROMPT as GEMMA_PROMPT
-from rerank_core.families.mxbai_rerank_v2 import TASK_PROMPT
+from rerank_core.engine.activation import relevance_scores
+from rerank_core.engine.families.bge_reranker_gemma import PROMPT as GEMMA_PROMPT
+from rerank_core.engine.families.mxbai_rerank_v2 import TASK_PROMPT
 
 QUERY = "what protein do zebrafish heart cells make"
 LONG = " ".join(["zebrafish heart cells regenerate after injury and the study found one result"] * 40)

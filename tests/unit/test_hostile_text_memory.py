@@ -16,7 +16,7 @@ import pytest
 from hostile_text_probe import BASELINE
 from transformers import AutoTokenizer
 
-from rerank_core.encoding import MAX_WINDOWS, PairEncoder
+from rerank_core.engine.encoding import MAX_WINDOWS, PairEncoder
 
 PROBE = Path(__file__).with_name("hostile_text_probe.py")
 ALLOWED_MIB = 64

@@ -21,10 +21,10 @@ from rerank_core import (
     InvalidArgumentError,
     ModelLoadError,
     ModelNotFoundError,
-    onnx_export,
 )
-from rerank_core.cache_dir import CACHE_DIR_ENV
-from rerank_core.onnx_export import INT8_FILE, ONNX_FILE, export_onnx
+from rerank_core.backends import onnx_export
+from rerank_core.backends.onnx_export import INT8_FILE, ONNX_FILE, export_onnx
+from rerank_core.engine.cache_dir import CACHE_DIR_ENV
 
 QUERY = "what is the cancer risk of zebrafish cells"
 TEXTS = [
@@ -179,7 +179,7 @@ def test_quantizing_leaves_the_root_logger_alone(exported, tmp_path):
     code = f"""
 import logging
 from pathlib import Path
-from rerank_core.onnx_export import quantize_int8
+from rerank_core.backends.onnx_export import quantize_int8
 quantize_int8(Path({str(exported / ONNX_FILE)!r}), Path({str(tmp_path / INT8_FILE)!r}))
 print(logging.getLogger().handlers, logging.getLevelName(logging.getLogger().level))
 """

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from rerank_core import CrossEncoderScorer, InvalidArgumentError
-from rerank_core.cpu import CPU_FLAGS, CpuInfo, this_cpu
-from rerank_core.precision import resolve_precision
+from rerank_core.backends.cpu import CPU_FLAGS, CpuInfo, this_cpu
+from rerank_core.backends.precision import resolve_precision
 
 QUERY = "zebrafish cancer risk"
 TEXTS = ["zebrafish cells show cancer risk", "red blue green", "patients at risk " * 20, ""]

@@ -27,7 +27,7 @@ from rerank_core import (
     RemoteTimeoutError,
     ServiceUnavailableError,
 )
-from rerank_core import remote as remote_module
+from rerank_core.serving import client as remote_module
 
 TEXTS = ["a", "bb", "ccc"]  # the stub scores a text by its length: ranked 2, 1, 0
 GOOD = [{"index": 2, "score": 3.0}, {"index": 1, "score": 2.0}, {"index": 0, "score": 1.0}]

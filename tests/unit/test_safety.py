@@ -106,7 +106,7 @@ def test_remote_code_is_off_unless_asked_for_everywhere():
 def test_a_tokenizer_without_a_pair_template_is_refused(tmp_path, tiny_model_dir):
     import json
 
-    from rerank_core.onnx_export import export_onnx
+    from rerank_core.backends.onnx_export import export_onnx
 
     folder = export_onnx(tiny_model_dir, tmp_path / "onnx")
     tokenizer = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
@@ -127,8 +127,8 @@ from rerank_core import RemoteScorer
 assert not [m for m in sys.modules if m.split(".")[0] in ("ray", "fastapi")], "ray imported"
 sys.modules["ray"] = None  # as if Ray were not installed
 from rerank_core import MissingDependencyError
-from rerank_core.distributed import score_dataset
-for load in (lambda: score_dataset(None), lambda: __import__("rerank_core.serving")):
+from rerank_core.serving.batch import score_dataset
+for load in (lambda: score_dataset(None), lambda: __import__("rerank_core.serving.app")):
     try:
         load()
     except MissingDependencyError as exc:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rerank_core import CrossEncoderScorer, InvalidArgumentError
-from rerank_core.score_cache import ScoreCache
+from rerank_core.engine.score_cache import ScoreCache
 
 QUERY = "zebrafish cancer risk"
 TEXTS = ["zebrafish cells show cancer risk", "red blue green", "patients at risk " * 20, "", "red blue green"]

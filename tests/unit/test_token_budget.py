@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from model_zoo import build_bert, build_qwen3_causal_lm, build_xlm_roberta
 from transformers import AutoTokenizer
 
-from rerank_core.encoding import clean_copy
-from rerank_core.token_budget import MAX_CHUNK_CHARS, MIN_CHUNK_CHARS, encode_prefixes
+from rerank_core.engine.encoding import clean_copy
+from rerank_core.engine.token_budget import MAX_CHUNK_CHARS, MIN_CHUNK_CHARS, encode_prefixes
 
 BUILDERS = {"wordpiece": build_bert, "metaspace": build_xlm_roberta, "byte-level": build_qwen3_causal_lm}
 

@@ -9,7 +9,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from rerank_core import CrossEncoderScorer
-from rerank_core.encoding import PairEncoder
+from rerank_core.engine.encoding import PairEncoder
 
 FILLER = "the river city music " * 400  # about 1,600 tokens
 QUERY = "what is the cancer risk of zebrafish"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ..errors import InvalidArgumentError, MissingDependencyError
-from .base import Backend
+from rerank_core.backends.base import Backend
+from rerank_core.errors import InvalidArgumentError, MissingDependencyError
 
 _BACKENDS: dict[str, tuple[str, str, str]] = {
     # name: (module, loader function, extra that installs its dependencies)

@@ -7,8 +7,8 @@ from typing import Protocol
 import numpy as np
 from tokenizers import Tokenizer
 
-from ..families import ModelFamily
-from ..model_spec import ModelSpec
+from rerank_core.engine.families import ModelFamily
+from rerank_core.engine.model_spec import ModelSpec
 
 
 class Backend(Protocol):

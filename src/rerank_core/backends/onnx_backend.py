@@ -2,7 +2,7 @@
 
 The graph comes from the model's folder (``model.onnx`` or ``onnx/model.onnx``) or a cached export (see
 :mod:`rerank_core.backends.onnx_files`). ``precision="int8"`` runs a graph whose encoder weights are int8
-(:func:`rerank_core.onnx_export.quantize_int8`); on the real MiniLM cross-encoder over SciFact BM25 top-30
+(:func:`rerank_core.backends.onnx_export.quantize_int8`); on the real MiniLM cross-encoder over SciFact BM25 top-30
 it keeps a mean top-10 overlap of at least 0.95 with fp32 (tests/integration/test_onnx_quality.py).
 """
 
@@ -18,11 +18,11 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from ..errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError
-from ..model_spec import ModelSpec, model_spec
-from ..onnx_export import MODEL_INPUTS
-from ..precision import Precision, resolve_precision
-from .onnx_files import model_files, read_json
+from rerank_core.backends.onnx_export import MODEL_INPUTS
+from rerank_core.backends.onnx_files import model_files, read_json
+from rerank_core.backends.precision import Precision, resolve_precision
+from rerank_core.engine.model_spec import ModelSpec, model_spec
+from rerank_core.errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError
 
 logger = logging.getLogger(__name__)
 

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import onnx_export
-from ..cache_dir import default_cache_dir
-from ..errors import ModelLoadError, ModelNotFoundError
-from ..families import CROSS_ENCODER as CROSS_ENCODER_FAMILY
-from ..families import detect_family
-from ..model_loading import CROSS_ENCODER, loading_model
+from rerank_core.backends import onnx_export
+from rerank_core.engine.cache_dir import default_cache_dir
+from rerank_core.engine.families import CROSS_ENCODER as CROSS_ENCODER_FAMILY
+from rerank_core.engine.families import detect_family
+from rerank_core.engine.model_loading import CROSS_ENCODER, loading_model
+from rerank_core.errors import ModelLoadError, ModelNotFoundError
 
 logger = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ import torch
 from tokenizers import Tokenizer
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
-from ..errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError
-from ..model_loading import CROSS_ENCODER, loading_model
-from ..model_spec import ModelSpec, model_spec
-from ..onnx_export import MODEL_INPUTS
-from ..precision import Precision, resolve_precision
-from .torch_heads import ScoringModule
+from rerank_core.backends.onnx_export import MODEL_INPUTS
+from rerank_core.backends.precision import Precision, resolve_precision
+from rerank_core.backends.torch_heads import ScoringModule
+from rerank_core.engine.model_loading import CROSS_ENCODER, loading_model
+from rerank_core.engine.model_spec import ModelSpec, model_spec
+from rerank_core.errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +75,10 @@ def load_torch_backend(
 ) -> TorchBackend:
     """Load a reranking checkpoint (hub id or local folder) for the torch backend.
 
-    The family (see :mod:`rerank_core.families`) decides the model class: a sequence classifier, or a causal
+    The family (see :mod:`rerank_core.engine.families`) decides the model class: a sequence classifier, or a causal
     LM whose score reads a few vocabulary rows. ``precision="auto"`` keeps a ``dtype`` given in
     ``model_kwargs``; otherwise it casts the weights to the precision
-    :func:`rerank_core.precision.resolve_precision` picks for this device and CPU.
+    :func:`rerank_core.backends.precision.resolve_precision` picks for this device and CPU.
     """
     if threads is not None:
         raise InvalidArgumentError(

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from ..families import ModelFamily
+from rerank_core.engine.families import ModelFamily
 
 
 class ScoringModule(torch.nn.Module):

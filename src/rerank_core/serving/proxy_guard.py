@@ -31,7 +31,7 @@ import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .rerank_api import ServeLimits
+from rerank_core.serving.wire import ServeLimits
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 CALLBACK_ENV = "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH"
 """Ray Serve's hook: the import path of a function returning the proxy's Starlette middlewares."""
-CALLBACK = "rerank_core.serve_guard:proxy_middlewares"
+CALLBACK = "rerank_core.serving.proxy_guard:proxy_middlewares"
 LIMITS_ENV = "CROSSRANK_SERVE_LIMITS"
 """The proxy's :class:`ServeLimits`, as JSON."""
 PREVIOUS_CALLBACK_ENV = "CROSSRANK_PREVIOUS_PROXY_CALLBACK"

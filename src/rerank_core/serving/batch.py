@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import InvalidArgumentError, InvalidQueryError, InvalidTextError, MissingDependencyError
-from .ranking import select
-from .scorer import DEFAULT_MODEL, CrossEncoderScorer
-from .validation import check_min_score, check_positive_int, check_top_n
+from rerank_core.errors import InvalidArgumentError, InvalidQueryError, InvalidTextError, MissingDependencyError
+from rerank_core.ranking import select
+from rerank_core.scorer import DEFAULT_MODEL, CrossEncoderScorer
+from rerank_core.validation import check_min_score, check_positive_int, check_top_n
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .base import ModelFamily, PromptTemplate
+from rerank_core.engine.families.base import ModelFamily, PromptTemplate
 
 NAME = re.compile(r"bge-reranker-v2-gemma", re.IGNORECASE)
 """Hub ids and folder names of this family."""

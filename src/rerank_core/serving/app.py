@@ -8,7 +8,7 @@ problem, never a 500, and every error is ``{"error", "detail"}`` JSON. Scoring r
 ``batch_wait_ms`` in ``@serve.batch`` so that concurrent requests share length-sorted model batches of at
 most ``max_batch_pairs`` pairs. Start it with ``crossrank serve``, or with
 ``serve.start(**serve_start_options(...))`` then ``serve.run(build_app(...))`` (the options add the proxy
-guard of :mod:`rerank_core.serve_guard`); call it with :class:`rerank_core.RemoteScorer`.
+guard of :mod:`rerank_core.serving.proxy_guard`); call it with :class:`rerank_core.RemoteScorer`.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations as live objects.
@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidArgumentError, MissingDependencyError, RerankError
-from .ranking import candidates_to_score, ranked_from_scores
-from .rerank_api import ErrorBody, RankedDocument, RerankRequest, RerankResponse, ServeLimits
-from .scorer import DEFAULT_MODEL, CrossEncoderScorer
-from .validation import check_positive_int
+from rerank_core.errors import InvalidArgumentError, MissingDependencyError, RerankError
+from rerank_core.ranking import candidates_to_score, ranked_from_scores
+from rerank_core.scorer import DEFAULT_MODEL, CrossEncoderScorer
+from rerank_core.serving.wire import ErrorBody, RankedDocument, RerankRequest, RerankResponse, ServeLimits
+from rerank_core.validation import check_positive_int
 
 try:
     from fastapi import FastAPI, Request
@@ -38,7 +38,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess without ray
     raise MissingDependencyError("ray[serve]", "ray", "crossrank serve runs on Ray Serve.") from exc
 
-from .serve_guard import (
+from rerank_core.serving.proxy_guard import (
     LOST_DETAIL,
     ClientGone,
     Refusal,

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from .tokens import Tokens
+from rerank_core.engine.tokens import Tokens
 
 
 def length_sorted_batches(encodings: Sequence[Tokens], batch_size: int) -> Iterator[np.ndarray]:

@@ -8,11 +8,11 @@ from typing import Any
 
 from tokenizers import Tokenizer
 
-from .encoding import PairEncoder
-from .errors import ModelLoadError
-from .families import ModelFamily, detect_family
-from .limits import own_max_length, usable_positions
-from .prompt_encoding import PromptEncoder
+from rerank_core.engine.encoding import PairEncoder
+from rerank_core.engine.families import ModelFamily, detect_family
+from rerank_core.engine.limits import own_max_length, usable_positions
+from rerank_core.engine.prompt_encoding import PromptEncoder
+from rerank_core.errors import ModelLoadError
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from .cpu import CpuInfo, this_cpu
-from .errors import InvalidArgumentError
+from rerank_core.backends.cpu import CpuInfo, this_cpu
+from rerank_core.errors import InvalidArgumentError
 
 Precision = Literal["auto", "fp32", "bf16", "fp16", "int8"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)

@@ -13,7 +13,7 @@ With ``long_documents="max_chunk"`` a text that does not fit is split into windo
 room the query leaves, each overlapping the previous by a quarter, and every window is paired
 with the (same) query; a text gets at most :data:`MAX_WINDOWS` windows.
 
-No text or query is tokenized further than its kept tokens need (:mod:`rerank_core.token_budget`): the
+No text or query is tokenized further than its kept tokens need (:mod:`rerank_core.engine.token_budget`): the
 work and memory of a pair are bounded by the window, however long or strange its text.
 
 Any Python string is accepted: lone surrogates (which are not Unicode text and which the tokenizer
@@ -30,9 +30,9 @@ from typing import Literal
 
 from tokenizers import Encoding, Tokenizer
 
-from .errors import InvalidArgumentError, ModelLoadError
-from .token_budget import encode_prefixes
-from .tokens import Tokens
+from rerank_core.engine.token_budget import encode_prefixes
+from rerank_core.engine.tokens import Tokens
+from rerank_core.errors import InvalidArgumentError, ModelLoadError
 
 LongDocuments = Literal["truncate", "max_chunk"]
 LONG_DOCUMENT_MODES: tuple[str, ...] = ("truncate", "max_chunk")

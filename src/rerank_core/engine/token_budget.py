@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from tokenizers import Encoding, Tokenizer
 
-from .unicode_text import valid_unicode
+from rerank_core.engine.unicode_text import valid_unicode
 
 CHARS_PER_TOKEN = 8
 """First guess at the characters a token takes (English wordpieces take about 4.5)."""

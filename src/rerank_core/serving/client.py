@@ -22,19 +22,19 @@ from typing import Any, NoReturn, TypeVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .base import Scorer
-from .errors import (
+from rerank_core.base import Scorer
+from rerank_core.engine.unicode_text import valid_unicode
+from rerank_core.errors import (
     InvalidArgumentError,
     MissingDependencyError,
     RemoteScorerError,
     RemoteTimeoutError,
     ServiceUnavailableError,
 )
-from .ranking import candidates_to_score, ranked_from_scores
-from .rerank_api import INPUT_ERRORS, ErrorBody, RankedDocument, RerankRequest, RerankResponse
-from .types import Ranked
-from .unicode_text import valid_unicode
-from .validation import check_min_score, check_top_n
+from rerank_core.ranking import candidates_to_score, ranked_from_scores
+from rerank_core.serving.wire import INPUT_ERRORS, ErrorBody, RankedDocument, RerankRequest, RerankResponse
+from rerank_core.types import Ranked
+from rerank_core.validation import check_min_score, check_top_n
 
 try:
     import httpx

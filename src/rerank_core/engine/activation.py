@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-from .errors import ModelLoadError
+from rerank_core.errors import ModelLoadError
 
 Activation = Literal["sigmoid", "none", "calibrated"]
 ACTIVATIONS: tuple[str, ...] = ("sigmoid", "none", "calibrated")

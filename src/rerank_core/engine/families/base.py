@@ -17,7 +17,7 @@ class PromptTemplate:
     A segment is a format string with the fields ``{query}``, ``{document}`` and ``{instruction}`` (each in one
     segment at most, the query before the document) or none. Segments without fields (the system prefix,
     the assistant suffix) are never truncated; in the others, the document is cut first, then the query
-    (see :class:`rerank_core.prompt_encoding.PromptEncoder`).
+    (see :class:`rerank_core.engine.prompt_encoding.PromptEncoder`).
     """
 
     segments: tuple[str, ...]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .tokens import Tokens
+from rerank_core.engine.tokens import Tokens
 
 RunFn = Callable[[list[Tokens]], np.ndarray]
 """Scores encodings and returns their logits ``(len(encodings), num_labels)`` in input order."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import InvalidArgumentError, InvalidQueryError, InvalidTextError, RerankError
+from rerank_core.errors import InvalidArgumentError, InvalidQueryError, InvalidTextError, RerankError
 
 
 class RerankRequest(BaseModel):

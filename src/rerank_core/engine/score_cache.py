@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from .validation import check_positive_int
+from rerank_core.validation import check_positive_int
 
 
 class ScoreCache:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .base import ModelFamily, PromptTemplate
+from rerank_core.engine.families.base import ModelFamily, PromptTemplate
 
 NAME = re.compile(r"mxbai-rerank-(?:xsmall|base|large)-v2", re.IGNORECASE)
 """Hub ids and folder names of this family."""

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import InvalidArgumentError, MissingDependencyError, ModelLoadError
-from .limits import own_max_length
+from rerank_core.engine.limits import own_max_length
+from rerank_core.errors import InvalidArgumentError, MissingDependencyError, ModelLoadError
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ INT8_FILE = "model_int8.onnx"
 MODEL_INPUTS: tuple[str, ...] = ("input_ids", "attention_mask", "token_type_ids")
 FAMILY_FILE = "crossrank.json"
 """Written beside an exported graph: the model family whose inputs it takes."""
-"""The inputs an exported graph may take, as ``rerank_core.batching.pad_batch`` names them."""
+"""The inputs an exported graph may take, as ``rerank_core.engine.batching.pad_batch`` names them."""
 OPSETS = range(14, 21)
 """ONNX opsets the exporter writes."""
 _EXPORT_TOLERANCE = 1e-3
@@ -103,7 +103,7 @@ def quantize_int8(fp32_path: Path, int8_path: Path) -> None:
 def _load_checkpoint(model_name_or_path: str, trust_remote_code: bool, family: str | None) -> Any:
     """The checkpoint as the torch backend loads it (fp32, eager attention, CPU): its scoring module is exported."""
     try:
-        from .backends.torch_backend import load_torch_backend
+        from rerank_core.backends.torch_backend import load_torch_backend
     except ModuleNotFoundError as exc:
         raise MissingDependencyError(
             exc.name or "torch",
@@ -172,7 +172,7 @@ def _export_graph(backend: Any, path: Path, opset: int) -> None:
 
 def _example_inputs(backend: Any, texts: list[str]) -> dict[str, np.ndarray]:
     """``("a query", text)`` pairs as crossrank feeds them: the family's encoder, right-padded."""
-    from .batching import pad_batch
+    from rerank_core.engine.batching import pad_batch
 
     encodings = backend.spec.encoder(backend.tokenizer).encode("a query", texts, "truncate").encodings
     return pad_batch(encodings, np.arange(len(encodings)), backend.pad_token_id, backend.input_names)

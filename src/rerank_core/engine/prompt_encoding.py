@@ -1,11 +1,11 @@
 """Tokenize (query, text) pairs into a reranking prompt, segment by segment, as the recipe's reference code does.
 
-A :class:`~rerank_core.families.base.PromptTemplate` is a list of segments, each tokenized alone and joined
+A :class:`~rerank_core.engine.families.base.PromptTemplate` is a list of segments, each tokenized alone and joined
 in order (an optional BOS first). Segments without fields (a system prefix, an assistant suffix) are
 tokenized once and never truncated. A segment with fields is tokenized as one string, so a pair that fits
 gets exactly the recipe's tokens; its tokens are then told apart by their character offsets (template text,
 query or document). When the pair does not fit, the document is cut first and then the query, with the
-balance of :class:`rerank_core.encoding.PairEncoder` (the query keeps its tokens while they fit in half the
+balance of :class:`rerank_core.engine.encoding.PairEncoder` (the query keeps its tokens while they fit in half the
 room); template text is never cut. ``long_documents="max_chunk"`` scores overlapping windows of the document
 (a quarter overlap), each with the query.
 """
@@ -18,12 +18,12 @@ from string import Formatter
 
 from tokenizers import Tokenizer
 
-from .encoding import MAX_WINDOWS, EncodedPairs, LongDocuments, clean_copy
-from .errors import InvalidArgumentError, ModelLoadError
-from .families.base import PromptTemplate
-from .token_budget import encode_prefixes
-from .tokens import Tokens
-from .unicode_text import valid_unicode
+from rerank_core.engine.encoding import MAX_WINDOWS, EncodedPairs, LongDocuments, clean_copy
+from rerank_core.engine.families.base import PromptTemplate
+from rerank_core.engine.token_budget import encode_prefixes
+from rerank_core.engine.tokens import Tokens
+from rerank_core.engine.unicode_text import valid_unicode
+from rerank_core.errors import InvalidArgumentError, ModelLoadError
 
 _FIELDS = ("instruction", "query", "document")
 

@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelLoadError, ModelNotFoundError, RerankError
+from rerank_core.errors import ModelLoadError, ModelNotFoundError, RerankError
 
 CROSS_ENCODER = "cross-encoder"
 """The role of the reranking model."""

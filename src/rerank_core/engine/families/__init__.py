@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from ..errors import InvalidArgumentError, ModelLoadError
-from .base import ModelFamily, PromptTemplate
-from .bge_reranker_gemma import BGE_RERANKER_GEMMA
-from .bge_reranker_gemma import NAME as BGE_GEMMA_NAME
-from .mxbai_rerank_v2 import MXBAI_RERANK_V2
-from .mxbai_rerank_v2 import NAME as MXBAI_NAME
-from .qwen3_reranker import NAME as QWEN3_NAME
-from .qwen3_reranker import QWEN3_RERANKER
+from rerank_core.engine.families.base import ModelFamily, PromptTemplate
+from rerank_core.engine.families.bge_reranker_gemma import BGE_RERANKER_GEMMA
+from rerank_core.engine.families.bge_reranker_gemma import NAME as BGE_GEMMA_NAME
+from rerank_core.engine.families.mxbai_rerank_v2 import MXBAI_RERANK_V2
+from rerank_core.engine.families.mxbai_rerank_v2 import NAME as MXBAI_NAME
+from rerank_core.engine.families.qwen3_reranker import NAME as QWEN3_NAME
+from rerank_core.engine.families.qwen3_reranker import QWEN3_RERANKER
+from rerank_core.errors import InvalidArgumentError, ModelLoadError
 
 CROSS_ENCODER = ModelFamily(
     name="cross-encoder",
