@@ -34,7 +34,7 @@ CPUS = os.cpu_count() or 1
 
 def _pairs(data_dir: str, queries: int, candidates: int) -> list[dict[str, str]]:
     """Rows (query_id, query, doc_id, text): each query's BM25 top ``candidates`` over the whole corpus."""
-    from crossrank_eval import Bm25Retriever, load_beir
+    from crossrank_harness.data import Bm25Retriever, load_beir
 
     data = load_beir(data_dir, "test").first_queries(queries)
     doc_ids = list(data.corpus)

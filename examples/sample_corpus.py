@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from crossrank_eval import BeirDataset, load_beir
+from crossrank_harness.data import BeirDataset, load_beir
 
 SMALL_CORPUS = {
     "d1": (

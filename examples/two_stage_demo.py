@@ -17,7 +17,7 @@ import warnings
 from sample_corpus import sample_dataset
 from tqdm import tqdm
 
-from crossrank_eval import DenseRetriever, evaluate_runs
+from crossrank_harness.data import DenseRetriever, evaluate_runs
 from rerank_core import DEFAULT_MODEL, CrossEncoderScorer
 
 

@@ -45,7 +45,7 @@ def scifact_dir() -> str:
 @pytest.fixture(scope="session")
 def scifact(scifact_dir):
     """BEIR SciFact, dev test split (150 judged queries)."""
-    from crossrank_eval import load_beir
+    from crossrank_harness.data import load_beir
 
     return load_beir(scifact_dir, "test")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from crossrank_eval import BeirFormatError, Bm25Retriever, join_title_text, load_corpus, load_queries
+from crossrank_harness.data import BeirFormatError, Bm25Retriever, join_title_text, load_corpus, load_queries
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from crossrank_eval import (
+from crossrank_harness.data import (
     BeirDataset,
     Bm25Retriever,
     DenseRetriever,
@@ -18,7 +18,7 @@ from crossrank_eval import (
     evaluate_runs,
     load_beir,
 )
-from crossrank_eval.metrics import metrics_for_depth, ranking_to_run
+from crossrank_harness.data.metrics import metrics_for_depth, ranking_to_run
 from rerank_core import get_scorer
 from rerank_core.backends.cpu import cpu_info
 
@@ -176,7 +176,7 @@ def reranker_runtime(settings: EvalSettings) -> dict[str, Any]:
 def run_eval(settings: EvalSettings) -> dict[str, Any]:
     """Evaluate every (first stage, path, window) combination; the report as a JSON-ready dict.
 
-    The metrics are :func:`crossrank_eval.metrics.metrics_for_depth` of ``k``: none at a cutoff beyond
+    The metrics are :func:`crossrank_harness.data.metrics.metrics_for_depth` of ``k``: none at a cutoff beyond
     the candidates.
     """
     dataset = load_dataset(settings)

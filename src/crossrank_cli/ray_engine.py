@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from crossrank_eval import BeirDataset
+from crossrank_harness.data import BeirDataset
 from rerank_core import MissingDependencyError
 
 

@@ -9,7 +9,7 @@ import pytest
 
 
 def write_beir(folder: Path, dataset, split: str = "test") -> Path:
-    """Write ``dataset`` (a ``crossrank_eval.BeirDataset``) as a BEIR folder."""
+    """Write ``dataset`` (a ``crossrank_harness.data.BeirDataset``) as a BEIR folder."""
     (folder / "qrels").mkdir(parents=True, exist_ok=True)
     with (folder / "corpus.jsonl").open("w", encoding="utf-8") as handle:
         for doc_id, doc in dataset.corpus.items():

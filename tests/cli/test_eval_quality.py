@@ -10,7 +10,7 @@ from sentence_transformers import CrossEncoder
 from typer.testing import CliRunner
 
 from crossrank_cli.main import app
-from crossrank_eval import DenseRetriever, EmbeddingCache
+from crossrank_harness.data import DenseRetriever, EmbeddingCache
 
 K = 10
 METRICS = {"ndcg@10", "recall@10", "mrr@10"}  # no recall@100 from 10 candidates

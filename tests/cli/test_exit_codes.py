@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from crossrank_cli import bench
 from crossrank_cli.exit_codes import EXIT_CODES_HELP, reported_errors
 from crossrank_cli.main import app
-from crossrank_eval import BeirFormatError
+from crossrank_harness.data import BeirFormatError
 from rerank_core import InvalidArgumentError, MissingDependencyError, ModelLoadError, ModelNotFoundError, RerankError
 
 WIDE = {"COLUMNS": "250"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crossrank_eval import Bm25Retriever, DenseRetriever
+from crossrank_harness.data import Bm25Retriever, DenseRetriever
 from rerank_core import CrossEncoderScorer
 
 

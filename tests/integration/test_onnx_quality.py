@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from crossrank_eval import evaluate_runs
+from crossrank_harness.data import evaluate_runs
 from rerank_core import CrossEncoderScorer
 from rerank_core.backends.onnx_export import export_onnx
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sentence_transformers import CrossEncoder
 
-from crossrank_eval import evaluate_runs
+from crossrank_harness.data import evaluate_runs
 from rerank_core import CrossEncoderScorer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_classic.retrievers import ContextualCompressionRetriever
 
-from crossrank_eval import evaluate_runs
+from crossrank_harness.data import evaluate_runs
 from langchain_rerank import CrossEncoderReranker
 
 CANDIDATES = 20

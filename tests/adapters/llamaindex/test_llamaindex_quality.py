@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from llama_index.core.postprocessor import SentenceTransformerRerank, sbert_rerank
 
-from crossrank_eval import evaluate_runs
+from crossrank_harness.data import evaluate_runs
 
 
 def _run(results: dict) -> dict[str, dict[str, float]]:

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crossrank_eval import CACHE_DIR_ENV, EmbeddingCache, default_cache_dir
+from crossrank_harness.data import EmbeddingCache
+from rerank_core.engine.cache_dir import CACHE_DIR_ENV, default_cache_dir
 
 IDS = ["d1", "d2"]
 TEXTS = ["Aspirin lowers cancer risk.", "Zebrafish regrow hearts."]
