@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from ports import free_loopback_port
 from tiny_models import build_tiny_cross_encoder
+
+from crossrank_harness.ports import free_loopback_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"

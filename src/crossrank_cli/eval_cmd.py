@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
+from crossrank_harness.eval.report import eval_table, plot_windows
+from crossrank_harness.eval.run import ENGINES, FIRST_STAGES, EvalSettings, run_eval
+from crossrank_harness.routes.crossrank import VIAS
 from rerank_core import DEFAULT_EMBED_MODEL, DEFAULT_MODEL
 
-from .eval_report import eval_table, plot_windows
-from .evaluation import FIRST_STAGES, EvalSettings, run_eval
 from .exit_codes import reported_errors
 from .options import (
     AddressOption,
@@ -33,28 +34,12 @@ from .options import (
 )
 from .output import write_json
 
-
-class FirstStageChoice(StrEnum):
-    """``--first-stage`` values."""
-
-    bm25 = "bm25"
-    dense = "dense"
-    both = "both"
-
-
-class EngineChoice(StrEnum):
-    """``--engine`` values."""
-
-    local = "local"
-    ray = "ray"
-
-
-class ViaChoice(StrEnum):
-    """``--via`` values."""
-
-    core = "core"
-    langchain = "langchain"
-    llamaindex = "llamaindex"
+FirstStageChoice = StrEnum("FirstStageChoice", {name: name for name in (*FIRST_STAGES, "both")})  # type: ignore[misc]
+"""``--first-stage`` values: each first stage, or both."""
+EngineChoice = StrEnum("EngineChoice", {name: name for name in ENGINES})  # type: ignore[misc]
+"""``--engine`` values."""
+ViaChoice = StrEnum("ViaChoice", {name: name for name in VIAS})  # type: ignore[misc]
+"""``--via`` values: crossrank's routes."""
 
 
 def eval_command(
@@ -100,7 +85,7 @@ def eval_command(
     --plot charts nDCG@10 and ms/query against the rerank window size.
     """
     if engine is EngineChoice.ray and via:
-        raise typer.BadParameter("--via chooses a local path; --engine ray reranks through the core on Ray.")
+        raise typer.BadParameter("--via chooses a local route; --engine ray reranks through the core on Ray.")
     windows = tuple(rank_window_size or ())
     too_wide = [w for w in windows if w > k]
     if too_wide:

@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import typer
 
-from crossrank_harness.data import BeirFormatError
+from crossrank_harness.data.beir import BeirFormatError
 from rerank_core import (
     DeviceUnavailableError,
     InvalidArgumentError,

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
-from .bench import bench_command
+from .bench_cmd import bench_command
 from .eval_cmd import eval_command
 from .exit_codes import EXIT_CODES_HELP
 from .export_cmd import export_command

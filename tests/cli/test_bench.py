@@ -11,8 +11,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from crossrank_cli.bench_rows import BASELINE_KEY, MODES, bench_rows
 from crossrank_cli.main import app
+from crossrank_harness.bench.rows import BASELINE_KEY, MODES, bench_rows
 from rerank_core.backends import BACKENDS
 from rerank_core.backends.cpu import this_cpu
 

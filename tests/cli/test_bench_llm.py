@@ -12,8 +12,8 @@ import pytest
 from model_zoo import build_gemma_causal_lm, build_qwen3_causal_lm
 from typer.testing import CliRunner
 
-from crossrank_cli.bench_llm import LLM_PATHS, LLM_PRECISIONS, llm_row_keys
 from crossrank_cli.main import app
+from crossrank_harness.bench.llm import LLM_PRECISIONS, LLM_ROUTES, llm_row_keys
 from rerank_core.backends.cpu import this_cpu
 
 
@@ -32,11 +32,11 @@ def qwen3_bench(scifact_slice_dir, llm_folder):
     return result, json.loads(out.read_text())
 
 
-def test_every_path_runs_in_both_precisions_on_two_list_lengths(qwen3_bench):
+def test_every_route_runs_in_both_precisions_on_two_list_lengths(qwen3_bench):
     _, report = qwen3_bench
     section = report["llm"]
     assert [row["row"] for row in section["rows"]] == llm_row_keys()
-    assert len(llm_row_keys()) == len(LLM_PATHS) * len(LLM_PRECISIONS)
+    assert len(llm_row_keys()) == len(LLM_ROUTES) * len(LLM_PRECISIONS)
     assert section["passages"] == [2, 4]
     assert "rows" not in report  # no cross-encoder baseline can load a causal LM
     for row in section["rows"]:
@@ -56,7 +56,7 @@ def test_each_precision_is_the_one_asked_and_the_recipe_is_its_reference(qwen3_b
             assert row["max_score_difference"] == 0.0
 
 
-def test_the_three_paths_compute_the_same_scores(qwen3_bench):
+def test_the_three_routes_compute_the_same_scores(qwen3_bench):
     _, report = qwen3_bench
     for row in report["llm"]["rows"]:
         tolerance = 1e-4 if row["precision"] == "fp32" else 0.1
@@ -69,7 +69,7 @@ def test_the_table_shows_every_row_and_the_cpu(qwen3_bench):
     result, report = qwen3_bench
     assert "LLM reranker" in result.stdout and "Qwen3-Reranker-0.6B" in result.stdout
     assert ("amx_bf16 yes" in result.stdout) == this_cpu().flags.get("amx_bf16", False)
-    for label in LLM_PATHS.values():
+    for label in LLM_ROUTES.values():
         assert result.stdout.count(label) == len(LLM_PRECISIONS)
 
 

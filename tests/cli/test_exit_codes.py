@@ -10,9 +10,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from crossrank_cli import bench
 from crossrank_cli.exit_codes import EXIT_CODES_HELP, reported_errors
 from crossrank_cli.main import app
+from crossrank_harness.bench import run as bench_run
 from crossrank_harness.data import BeirFormatError
 from rerank_core import InvalidArgumentError, MissingDependencyError, ModelLoadError, ModelNotFoundError, RerankError
 
@@ -91,7 +91,7 @@ def test_an_eval_that_fails_while_running_exits_1(scifact_slice_dir, tiny_model_
 
 
 def test_a_bench_row_that_fails_exits_1(scifact_slice_dir, tiny_model_dir, monkeypatch):
-    monkeypatch.setattr(bench, "run_worker", lambda spec, *_: {"error": f"{spec.key} broke"})
+    monkeypatch.setattr(bench_run, "run_worker", lambda spec, *_: {"error": f"{spec.key} broke"})
     args = ["bench", str(scifact_slice_dir), "--quick", "--device", "cpu", "--model", tiny_model_dir]
     result = CliRunner().invoke(app, [*args, "--rows", "core-torch-fp32"])
     assert result.exit_code == 1

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from crossrank_cli.bench_report import bench_table, rank_agreement, summarise
-from crossrank_cli.bench_rows import BASELINE_KEY, bench_rows
-from crossrank_cli.bench_workload import Request, Workload
+from crossrank_harness.bench.report import bench_table, rank_agreement, summarise
+from crossrank_harness.bench.rows import BASELINE_KEY, bench_rows
+from crossrank_harness.bench.workload import Request, Workload
 
 IDS = [str(i) for i in range(12)]
 WORKLOAD = Workload(

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from http_stub import StubServer, answer, drip, http_answer, raw, silent
-from ports import free_loopback_port
 
+from crossrank_harness.ports import free_loopback_port
 from rerank_core import (
     InvalidArgumentError,
     InvalidQueryError,

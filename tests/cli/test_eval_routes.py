@@ -1,6 +1,6 @@
 """``crossrank eval --via``: the LangChain and LlamaIndex adapters measured, several windows, the plot.
 
-A tiny random cross-encoder keeps this fast: these tests are about the paths agreeing, not quality.
+A tiny random cross-encoder keeps this fast: these tests are about the routes agreeing, not quality.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from crossrank_cli.main import app
 
 
 @pytest.fixture(scope="module")
-def paths_report(scifact_slice_dir, tiny_model_dir, cli_env, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("paths")
+def routes_report(scifact_slice_dir, tiny_model_dir, cli_env, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("routes")
     options = "--first-stage bm25 --k 10 --via core --via langchain --via llamaindex --no-progress"
     options += " --rank-window-size 10 --rank-window-size 3"
     args = ["eval", str(scifact_slice_dir), *options.split(), "--model", tiny_model_dir]
@@ -25,22 +25,22 @@ def paths_report(scifact_slice_dir, tiny_model_dir, cli_env, tmp_path_factory):
     return json.loads((folder / "report.json").read_text()), folder
 
 
-def test_every_path_and_window_is_reported(paths_report):
-    report, _ = paths_report
+def test_every_route_and_window_is_reported(routes_report):
+    report, _ = routes_report
     combos = [(r["first_stage"], r["via"], r["rank_window_size"]) for r in report["reranked"]]
     assert combos == [("bm25", via, w) for via in ("core", "langchain", "llamaindex") for w in (3, 10)]
 
 
-def test_the_adapters_give_the_cores_rankings(paths_report):
-    report, _ = paths_report
+def test_the_adapters_give_the_cores_rankings(routes_report):
+    report, _ = routes_report
     by_key = {(r["via"], r["rank_window_size"]): r["metrics"] for r in report["reranked"]}
     for window in (3, 10):
         assert by_key[("langchain", window)] == by_key[("core", window)]
         assert by_key[("llamaindex", window)] == by_key[("core", window)]
 
 
-def test_a_window_reorders_only_its_head(paths_report):
-    report, _ = paths_report
+def test_a_window_reorders_only_its_head(routes_report):
+    report, _ = routes_report
     first_stage = report["first_stages"]["bm25"]["metrics"]
     for row in report["reranked"]:
         # Candidates outside the window stay below it, so the candidate set (recall at depth k) never changes.
@@ -50,8 +50,8 @@ def test_a_window_reorders_only_its_head(paths_report):
     assert small["metrics"] != full["metrics"]
 
 
-def test_the_plot_is_a_png(paths_report):
-    _, folder = paths_report
+def test_the_plot_is_a_png(routes_report):
+    _, folder = routes_report
     assert (folder / "windows.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

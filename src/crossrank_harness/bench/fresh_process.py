@@ -1,4 +1,4 @@
-"""Running one benchmark job in a fresh Python process, so that its peak memory is its own."""
+"""Running one benchmark job in a fresh Python process, so that its peak memory is its own, and reading that peak."""
 
 from __future__ import annotations
 
@@ -24,3 +24,13 @@ def run_in_fresh_process(module: str, job: dict[str, Any], folder: Path, name: s
     if finished.returncode != 0 or not result_file.is_file():
         return {"error": finished.stderr[-_ERROR_TAIL:] or f"worker exited with status {finished.returncode}"}
     return json.loads(result_file.read_text(encoding="utf-8"))
+
+
+def peak_rss_bytes() -> int | None:
+    """This process's peak resident set size so far (``None`` where the OS does not report it)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024

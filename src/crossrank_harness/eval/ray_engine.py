@@ -11,6 +11,8 @@ from typing import Any
 from crossrank_harness.data import BeirDataset
 from rerank_core import MissingDependencyError
 
+from .candidates import Candidates, reranked_first
+
 
 @contextmanager
 def ray_session(progress: bool, address: str | None = None) -> Iterator[Any]:
@@ -39,14 +41,14 @@ def ray_session(progress: bool, address: str | None = None) -> Iterator[Any]:
 def rerank_on_ray(
     ray: Any,
     dataset: BeirDataset,
-    candidates: dict[str, list[str]],
+    candidates: Candidates,
     window: int,
     *,
     model: str,
     actors: int,
     num_gpus: float,
     scorer_options: dict[str, Any],
-) -> tuple[dict[str, list[str]], float, int]:
+) -> tuple[Candidates, float, int]:
     """Rerank the first ``window`` candidates of every query on ``actors`` Ray actors (``num_gpus`` each).
 
     Returns the rankings (reranked candidates first, the rest in first-stage order), the seconds the
@@ -63,12 +65,8 @@ def rerank_on_ray(
     scored = score_dataset(ray.data.from_items(rows), model, actors=actors, num_gpus=num_gpus, **scorer_options)
     ranked = rank_scored(scored, partitions=max(2, actors)).to_pandas()
     seconds = time.perf_counter() - started
-    rankings: dict[str, list[str]] = {}
     by_query = {
         query_id: group.sort_values("rank")["doc_id"].tolist() for query_id, group in ranked.groupby("query_id")
     }
-    for query_id, doc_ids in candidates.items():
-        head = by_query.get(query_id, [])
-        returned = set(head)
-        rankings[query_id] = head + [d for d in doc_ids if d not in returned]
+    rankings = {query: reranked_first(by_query.get(query, []), doc_ids) for query, doc_ids in candidates.items()}
     return rankings, seconds, len(rows)

@@ -1,7 +1,7 @@
 """The rows of ``crossrank bench``: the rerankers users would otherwise run, and crossrank on every backend.
 
-Each row builds a :class:`~crossrank_cli.rerank_paths.RerankPath` in its own worker process. Baselines
-run the way their documentation shows, plus two references for crossrank's fast paths: plain
+Each row builds a :class:`~crossrank_harness.routes.base.RerankRoute` in its own worker process. Baselines
+run the way their documentation shows, plus two references for crossrank's fast routes: plain
 sentence-transformers in bf16 (the same computation done by hand) and FastEmbed's ``TextCrossEncoder``
 on the very ONNX file crossrank's ONNX rows run. crossrank gets one row per backend the core knows
 (``rerank_core.backends.BACKENDS``) and precision (:data:`MODES`) through the core and through both
@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
+from crossrank_harness.routes.base import RerankRoute
+from crossrank_harness.routes.crossrank import VIAS, via_route
+from crossrank_harness.routes.predict import PredictRoute
 from rerank_core.backends import BACKENDS
-
-from .rerank_paths import VIAS, PredictPath, RerankPath, via_path
 
 BATCH_SIZE = 32
 """Pairs per forward pass in every row: the fixed default of the LangChain and LlamaIndex baselines."""
@@ -41,32 +42,32 @@ class RowConfig:
 
 @dataclass(frozen=True)
 class RowSpec:
-    """One row: its key, its label and how to build its reranking path."""
+    """One row: its key, its label and how to build its rerank route."""
 
     key: str
     label: str
     kind: Literal["baseline", "reference", "crossrank"]
-    build: Callable[[RowConfig], RerankPath]
+    build: Callable[[RowConfig], RerankRoute]
     options: dict[str, str] | None = None
     """For crossrank rows: ``via``, ``backend`` and ``precision``."""
 
 
-def _langchain_baseline(config: RowConfig) -> RerankPath:
+def _langchain_baseline(config: RowConfig) -> RerankRoute:
     from langchain_classic.retrievers.document_compressors import CrossEncoderReranker
     from langchain_community.cross_encoders import HuggingFaceCrossEncoder
 
-    from .langchain_path import LangChainPath
+    from crossrank_harness.routes.langchain import LangChainRoute
 
     model = HuggingFaceCrossEncoder(
         model_name=config.model, model_kwargs={"device": config.device, "max_length": config.max_length}
     )
-    return LangChainPath(CrossEncoderReranker(model=model, top_n=config.top_n))
+    return LangChainRoute(CrossEncoderReranker(model=model, top_n=config.top_n))
 
 
-def _llamaindex_baseline(config: RowConfig) -> RerankPath:
+def _llamaindex_baseline(config: RowConfig) -> RerankRoute:
     from llama_index.core.postprocessor import SentenceTransformerRerank
 
-    from .llamaindex_path import LlamaIndexPath
+    from crossrank_harness.routes.llamaindex import LlamaIndexRoute
 
     reranker = SentenceTransformerRerank(
         top_n=config.top_n, model=config.model, device=config.device, trust_remote_code=False
@@ -74,24 +75,24 @@ def _llamaindex_baseline(config: RowConfig) -> RerankPath:
     # It hard-codes a 512-token limit with no argument to change it: set its model's limit so it
     # reads the same tokens as every other row.
     reranker._model.max_seq_length = config.max_length
-    return LlamaIndexPath(reranker)
+    return LlamaIndexRoute(reranker)
 
 
-def _sentence_transformers(config: RowConfig, *, dtype: str | None = None) -> RerankPath:
+def _sentence_transformers(config: RowConfig, *, dtype: str | None = None) -> RerankRoute:
     import torch
     from sentence_transformers import CrossEncoder
 
     model_kwargs = {"dtype": getattr(torch, dtype)} if dtype else None
     model = CrossEncoder(config.model, device=config.device, max_length=config.max_length, model_kwargs=model_kwargs)
-    return PredictPath(model, BATCH_SIZE)
+    return PredictRoute(model, BATCH_SIZE)
 
 
-def _fastembed(config: RowConfig) -> RerankPath:
-    from .fastembed_path import fastembed_path
+def _fastembed(config: RowConfig) -> RerankRoute:
+    from crossrank_harness.routes.fastembed import fastembed_route
 
     if config.onnx_model is None:
         raise RuntimeError("No ONNX export of the model for this run (the export failed; see the ONNX rows).")
-    return fastembed_path(config.onnx_model, config.max_length, BATCH_SIZE)
+    return fastembed_route(config.onnx_model, config.max_length, BATCH_SIZE)
 
 
 def model_for(config: RowConfig, backend: str) -> str:
@@ -112,13 +113,13 @@ def scorer_options(config: RowConfig, options: dict[str, str]) -> dict[str, Any]
     }
 
 
-def _crossrank(config: RowConfig, *, via: str, backend: str, precision: str) -> RerankPath:
+def _crossrank(config: RowConfig, *, via: str, backend: str, precision: str) -> RerankRoute:
     options = {"via": via, "backend": backend, "precision": precision}
-    return via_path(via, model_for(config, backend), **scorer_options(config, options))
+    return via_route(via, model_for(config, backend), **scorer_options(config, options))
 
 
 MODES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    # backend: ((precision, the paths it is benchmarked through), ...)
+    # backend: ((precision, the routes it is benchmarked through), ...)
     "torch": (("auto", VIAS), ("fp32", VIAS)),
     "onnx": (("fp32", VIAS), ("int8", ("core",))),
 }

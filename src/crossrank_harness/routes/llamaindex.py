@@ -8,7 +8,7 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, TextNode
 
 
-class LlamaIndexPath:
+class LlamaIndexRoute:
     """``postprocessor.postprocess_nodes(nodes, query_str=query)`` on fresh nodes per call."""
 
     def __init__(self, postprocessor: BaseNodePostprocessor) -> None:

@@ -1,4 +1,4 @@
-"""``crossrank eval``'s work: first stages over a BEIR folder, reranking by the chosen paths, ranx metrics."""
+"""``crossrank eval``'s work: first stages over a BEIR folder, reranking by the chosen routes, ranx metrics."""
 
 from __future__ import annotations
 
@@ -19,19 +19,20 @@ from crossrank_harness.data import (
     load_beir,
 )
 from crossrank_harness.data.metrics import metrics_for_depth, ranking_to_run
+from crossrank_harness.routes.base import RerankRoute
+from crossrank_harness.routes.crossrank import via_route
+from crossrank_harness.stats import latency_summary
+from crossrank_harness.system_info import environment
 from rerank_core import get_scorer
 from rerank_core.backends.cpu import cpu_info
 
-from .rerank_paths import RerankPath, via_path
-from .stats import latency_summary
-from .system_info import environment
+from .candidates import Candidates, reranked_first
 
 FIRST_STAGES: tuple[str, ...] = ("bm25", "dense")
+ENGINES: tuple[str, ...] = ("local", "ray")
+"""The values of :attr:`EvalSettings.engine`."""
 AS_RUN, AS_REQUESTED = "as run", "as requested"
 """How the report's runtime was recorded: from the loaded scorer, or the options the Ray actors were given."""
-
-Candidates = dict[str, list[str]]
-"""query id -> candidate doc ids, best first."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class EvalSettings:
 
     @property
     def scorer_options(self) -> dict[str, Any]:
-        """The cross-encoder options every path uses."""
+        """The cross-encoder options every route uses."""
         return {
             "backend": self.backend,
             "precision": self.precision,
@@ -111,7 +112,7 @@ def first_stage(kind: str, dataset: BeirDataset, settings: EvalSettings) -> tupl
 
 
 def rerank_candidates(
-    path: RerankPath,
+    route: RerankRoute,
     dataset: BeirDataset,
     candidates: Candidates,
     window: int,
@@ -121,29 +122,28 @@ def rerank_candidates(
 ) -> tuple[dict[str, list[str]], list[float]]:
     """Rerank the first ``window`` candidates of each query; the rankings and the time per query (ms).
 
-    Candidates beyond the window, and any the path did not return, follow in first-stage order.
+    Candidates beyond the window, and any the route did not return, follow in first-stage order.
     """
     rankings: dict[str, list[str]] = {}
     times: list[float] = []
     for query_id in tqdm(candidates, desc=description, unit="query", disable=not progress):
         query, doc_ids = dataset.queries[query_id], candidates[query_id]
         head = doc_ids[:window]
-        prepared = path.prepare(query, head, [dataset.doc_text(d) for d in head])
+        prepared = route.prepare(query, head, [dataset.doc_text(d) for d in head])
         started = time.perf_counter()
-        reranked = path.rerank(query, prepared)
+        reranked = route.rerank(query, prepared)
         times.append(1000 * (time.perf_counter() - started))
-        returned = set(reranked)
-        rankings[query_id] = reranked + [d for d in doc_ids if d not in returned]
+        rankings[query_id] = reranked_first(reranked, doc_ids)
     return rankings, times
 
 
-def warm_up(path: RerankPath, dataset: BeirDataset, candidates: Candidates) -> None:
+def warm_up(route: RerankRoute, dataset: BeirDataset, candidates: Candidates) -> None:
     """One untimed call on the first query's top candidates, so loading the model is not timed."""
     for query_id, doc_ids in candidates.items():
         if doc_ids:
             head = doc_ids[:8]
             query = dataset.queries[query_id]
-            path.rerank(query, path.prepare(query, head, [dataset.doc_text(d) for d in head]))
+            route.rerank(query, route.prepare(query, head, [dataset.doc_text(d) for d in head]))
             return
 
 
@@ -151,7 +151,7 @@ def reranker_runtime(settings: EvalSettings) -> dict[str, Any]:
     """What reranks: engine, backend, precision and device, and this machine's CPU (JSON-ready).
 
     In this process the cross-encoder is loaded here, before any first stage (so a wrong --model fails in
-    seconds; every local path, the adapters included, shares this process-wide instance), and the
+    seconds; every local route, the adapters included, shares this process-wide instance), and the
     precision and device it resolved are recorded (:data:`AS_RUN`). On Ray the actors load it and
     resolve ``auto`` and the device themselves, so the requested values are recorded (:data:`AS_REQUESTED`).
     """
@@ -174,7 +174,7 @@ def reranker_runtime(settings: EvalSettings) -> dict[str, Any]:
 
 
 def run_eval(settings: EvalSettings) -> dict[str, Any]:
-    """Evaluate every (first stage, path, window) combination; the report as a JSON-ready dict.
+    """Evaluate every (first stage, route, window) combination; the report as a JSON-ready dict.
 
     The metrics are :func:`crossrank_harness.data.metrics.metrics_for_depth` of ``k``: none at a cutoff beyond
     the candidates.
@@ -216,14 +216,14 @@ Rows = Iterator[tuple[dict[str, Any], dict[str, list[str]]]]
 def _local_rows(
     settings: EvalSettings, dataset: BeirDataset, candidates: Candidates, windows: Sequence[int], kind: str
 ) -> Rows:
-    """Rerank in this process through each ``--via`` path, timing every query."""
+    """Rerank in this process through each ``--via`` route, timing every query."""
     for via in settings.vias:
-        path = via_path(via, settings.model, **settings.scorer_options)
-        warm_up(path, dataset, candidates)
+        route = via_route(via, settings.model, **settings.scorer_options)
+        warm_up(route, dataset, candidates)
         for window in windows:
             description = f"Reranking {kind} via {via}, window {window}"
             rankings, times = rerank_candidates(
-                path, dataset, candidates, window, description=description, progress=settings.progress
+                route, dataset, candidates, window, description=description, progress=settings.progress
             )
             row = {"first_stage": kind, "via": via, "rank_window_size": window, "ms_per_query": latency_summary(times)}
             yield row, rankings

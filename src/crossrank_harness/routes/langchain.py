@@ -23,7 +23,7 @@ class CandidateRetriever(BaseRetriever):
         return list(self.documents)
 
 
-class LangChainPath:
+class LangChainRoute:
     """``ContextualCompressionRetriever(base_compressor=compressor, base_retriever=candidates).invoke``."""
 
     def __init__(self, compressor: BaseDocumentCompressor) -> None:

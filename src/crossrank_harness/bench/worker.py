@@ -1,7 +1,7 @@
 """One ``crossrank bench`` row, run in a fresh process so its peak memory is its own.
 
-``python -m crossrank_cli.bench_worker JOB.json RESULT.json``: JOB names the row, its
-:class:`~crossrank_cli.bench_rows.RowConfig` and the workload file; RESULT receives the timings,
+``python -m crossrank_harness.bench.worker JOB.json RESULT.json``: JOB names the row, its
+:class:`~crossrank_harness.bench.rows.RowConfig` and the workload file; RESULT receives the timings,
 the rankings of the throughput calls and the process's peak resident memory.
 """
 
@@ -13,53 +13,44 @@ import time
 from pathlib import Path
 from typing import Any
 
+from crossrank_harness.routes.base import RerankRoute
 from rerank_core import get_scorer
 
-from .bench_async import async_requests, measure_async
-from .bench_rows import RowConfig, bench_rows, model_for, scorer_options
-from .bench_workload import Request, Workload
-from .rerank_paths import RerankPath
+from .concurrency import async_requests, measure_async
+from .fresh_process import peak_rss_bytes
+from .rows import RowConfig, bench_rows, model_for, scorer_options
+from .workload import Request, Workload
 
 
-def _timed(path: RerankPath, request: Request) -> tuple[float, list[str]]:
+def _timed(route: RerankRoute, request: Request) -> tuple[float, list[str]]:
     """Milliseconds of one reranking call (inputs prepared beforehand) and its ranking."""
-    prepared = path.prepare(request.query, request.ids, request.texts)
+    prepared = route.prepare(request.query, request.ids, request.texts)
     started = time.perf_counter()
-    ranking = path.rerank(request.query, prepared)
+    ranking = route.rerank(request.query, prepared)
     return 1000 * (time.perf_counter() - started), ranking
-
-
-def peak_rss_bytes() -> int | None:
-    """This process's peak resident set size so far (``None`` where the OS does not report it)."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def run_row(row_key: str, config: RowConfig, workload: Workload) -> dict[str, Any]:
     """Build the row, warm it up (untimed), then time the latency and throughput calls."""
     spec = {row.key: row for row in bench_rows()}[row_key]
     started = time.perf_counter()
-    path = spec.build(config)
+    route = spec.build(config)
     for request in workload.warmup:
-        path.rerank(request.query, path.prepare(request.query, request.ids, request.texts))
+        route.rerank(request.query, route.prepare(request.query, request.ids, request.texts))
     setup_seconds = time.perf_counter() - started
-    latency_ms = [_timed(path, workload.latency)[0] for _ in range(workload.repeats)]
+    latency_ms = [_timed(route, workload.latency)[0] for _ in range(workload.repeats)]
     throughput_ms: list[float] = []
     rankings: list[list[str]] = []
     for request in workload.throughput:
-        elapsed, ranking = _timed(path, request)
+        elapsed, ranking = _timed(route, request)
         throughput_ms.append(elapsed)
         rankings.append(ranking)
     extra: dict[str, Any] = {}
     if spec.options is not None:
         options = scorer_options(config, spec.options)
         extra["precision"] = get_scorer(model_for(config, options["backend"]), **options).precision_used
-        if hasattr(path, "ascored") and spec.options["precision"] == "auto":
-            extra["async"] = measure_async(path, async_requests(workload.throughput))
+        if hasattr(route, "ascored") and spec.options["precision"] == "auto":
+            extra["async"] = measure_async(route, async_requests(workload.throughput))
     return {
         "row": row_key,
         **extra,

@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from .bench_workload import Request
+from .workload import Request
 
 CONCURRENT_CALLS = 16
 PASSAGES_PER_CALL = 50
@@ -20,19 +20,20 @@ def async_requests(throughput: list[Request]) -> list[Request]:
     ]
 
 
-def measure_async(path: Any, requests: list[Request]) -> dict[str, Any]:
+def measure_async(route: Any, requests: list[Request]) -> dict[str, Any]:
     """Time the calls awaited one after another, then all at once with ``asyncio.gather``.
 
-    ``path`` has ``prepare`` and ``async ascored(query, prepared) -> [(id, score), ...]``. Returns both
+    ``route`` has ``prepare`` and ``async ascored(query, prepared) -> [(id, score), ...]``. Returns both
     wall times, the speed-up and how far the concurrent results stray from the sequential ones.
     """
-    prepared = [path.prepare(r.query, r.ids, r.texts) for r in requests]
+    prepared = [route.prepare(r.query, r.ids, r.texts) for r in requests]
 
     async def sequential() -> list[list[tuple[str, float]]]:
-        return [await path.ascored(r.query, p) for r, p in zip(requests, prepared, strict=True)]
+        return [await route.ascored(r.query, p) for r, p in zip(requests, prepared, strict=True)]
 
     async def concurrent() -> list[list[tuple[str, float]]]:
-        return list(await asyncio.gather(*(path.ascored(r.query, p) for r, p in zip(requests, prepared, strict=True))))
+        calls = (route.ascored(r.query, p) for r, p in zip(requests, prepared, strict=True))
+        return list(await asyncio.gather(*calls))
 
     started = time.perf_counter()
     one_by_one = asyncio.run(sequential())

@@ -11,8 +11,8 @@ scores, each in bf16 and in fp32, on one query of DATA_DIR and its BM25 top pass
   every row of the LM head: what reading the score from full next-token logits costs;
 - ``crossrank``: ``CrossEncoderScorer.score``: the same with only the score tokens' rows of the head.
 
-Every path reads the tokens of crossrank's recipe for the family, which the test suite checks against
-each family's published recipe. One worker process per precision loads the model once and times each path
+Every route reads the tokens of crossrank's recipe for the family, which the test suite checks against
+each family's published recipe. One worker process per precision loads the model once and times each route
 after one untimed warm-up call; ratios are against the recipe row of the same precision.
 """
 
@@ -29,14 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from .bench_report import rank_agreement
-from .bench_worker import peak_rss_bytes
-from .bench_workload import Request, build_workload
-from .system_info import cpu_line
-from .table import format_table, number
-from .worker_process import run_in_fresh_process
+from crossrank_harness.system_info import cpu_line
+from crossrank_harness.table import format_table, number
 
-LLM_PATHS = {
+from .fresh_process import peak_rss_bytes, run_in_fresh_process
+from .report import rank_agreement
+from .workload import Request, build_workload
+
+LLM_ROUTES = {
     "recipe": "model card recipe (full logits, every position)",
     "full-head": "full LM head, last token",
     "crossrank": "crossrank core (score rows of the head)",
@@ -45,16 +45,16 @@ LLM_PATHS = {
 LLM_PRECISIONS = ("bf16", "fp32")
 BATCH_SIZE = 32
 WARMUP_PASSAGES = 8
-"""Passages of the untimed warm-up call of each path (another query's BM25 top)."""
+"""Passages of the untimed warm-up call of each route (another query's BM25 top)."""
 
 
 @dataclass(frozen=True)
 class LlmJob:
-    """What one worker process runs: every chosen path in one precision."""
+    """What one worker process runs: every chosen route in one precision."""
 
     model: str
     precision: str
-    paths: tuple[str, ...]
+    routes: tuple[str, ...]
     counts: tuple[int, ...]
     """Passages per timed call: the first ``count`` of the query's BM25 top."""
     max_length: int | None
@@ -63,28 +63,28 @@ class LlmJob:
     request: Request
 
 
-def llm_row_key(path: str, precision: str) -> str:
-    """An LLM row's key: ``llm-{path}-{precision}``."""
-    return f"llm-{path}-{precision}"
+def llm_row_key(route: str, precision: str) -> str:
+    """An LLM row's key: ``llm-{route}-{precision}``."""
+    return f"llm-{route}-{precision}"
 
 
 def llm_row_keys() -> list[str]:
     """Every LLM row's key, in report order."""
-    return [llm_row_key(path, precision) for precision in LLM_PRECISIONS for path in LLM_PATHS]
+    return [llm_row_key(route, precision) for precision in LLM_PRECISIONS for route in LLM_ROUTES]
 
 
 def select_llm_rows(patterns: Sequence[str] | None) -> dict[str, tuple[str, ...]]:
-    """The chosen paths per precision: rows matching a shell-style pattern (all without), each with its recipe.
+    """The chosen routes per precision: rows matching a shell-style pattern (all without), each with its recipe.
 
     Raises:
         ValueError: no row matches.
     """
     chosen: dict[str, tuple[str, ...]] = {}
     for precision in LLM_PRECISIONS:
-        keys = {path: llm_row_key(path, precision) for path in LLM_PATHS}
-        paths = [p for p, key in keys.items() if not patterns or any(fnmatch.fnmatch(key, x) for x in patterns)]
-        if paths:
-            chosen[precision] = tuple(dict.fromkeys(["recipe", *paths]))
+        keys = {route: llm_row_key(route, precision) for route in LLM_ROUTES}
+        routes = [p for p, key in keys.items() if not patterns or any(fnmatch.fnmatch(key, x) for x in patterns)]
+        if routes:
+            chosen[precision] = tuple(dict.fromkeys(["recipe", *routes]))
     if not chosen:
         raise ValueError(f"no row matches {', '.join(patterns or [])}; rows: {', '.join(llm_row_keys())}")
     return chosen
@@ -101,16 +101,16 @@ def run_llm_bench(
     folder: Path,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Run each precision's paths in its own worker process; the JSON-ready report section."""
+    """Run each precision's routes in its own worker process; the JSON-ready report section."""
     load = build_workload(data_dir, queries=0, passages=max(counts), repeats=1, warmup=1)
     warmup = Request(load.warmup[0].query, load.warmup[0].ids[:WARMUP_PASSAGES], load.warmup[0].texts[:WARMUP_PASSAGES])
     rows: list[dict[str, Any]] = []
-    for number_, (precision, paths) in enumerate(chosen.items(), start=1):
-        job = LlmJob(model, precision, paths, tuple(sorted(counts)), max_length, device, warmup, load.latency)
+    for number_, (precision, routes) in enumerate(chosen.items(), start=1):
+        job = LlmJob(model, precision, routes, tuple(sorted(counts)), max_length, device, warmup, load.latency)
         if progress is not None:
-            progress(f"[{number_}/{len(chosen)}] LLM reranker, {precision}: {', '.join(paths)} ...")
+            progress(f"[{number_}/{len(chosen)}] LLM reranker, {precision}: {', '.join(routes)} ...")
         started = time.perf_counter()
-        result = run_in_fresh_process("crossrank_cli.bench_llm", asdict(job), folder, f"llm-{precision}")
+        result = run_in_fresh_process("crossrank_harness.bench.llm", asdict(job), folder, f"llm-{precision}")
         if progress is not None:
             outcome = "failed" if "error" in result else "done"
             progress(f"    {outcome} in {time.perf_counter() - started:.1f} s")
@@ -127,15 +127,15 @@ def run_llm_bench(
 
 
 def _rows(job: LlmJob, result: dict[str, Any]) -> list[dict[str, Any]]:
-    """One summary per path of the job, with speed per passage count and agreement with the recipe."""
+    """One summary per route of the job, with speed per passage count and agreement with the recipe."""
     rows = []
-    for path in job.paths:
-        row: dict[str, Any] = {"row": llm_row_key(path, job.precision), "label": LLM_PATHS[path]}
+    for route in job.routes:
+        row: dict[str, Any] = {"row": llm_row_key(route, job.precision), "label": LLM_ROUTES[route]}
         row["precision"] = job.precision
         if "error" in result:
             rows.append({**row, "error": result["error"]})
             continue
-        reference, own = result["paths"]["recipe"], result["paths"][path]
+        reference, own = result["routes"]["recipe"], result["routes"][route]
         speed = {}
         for count in job.counts:
             seconds = own["seconds"][str(count)]
@@ -180,6 +180,11 @@ def llm_header(report: dict[str, Any]) -> str:
     )
 
 
+def llm_text(report: dict[str, Any]) -> str:
+    """What ``crossrank bench`` prints for an LLM reranker: the header and the rows' table."""
+    return f"{llm_header(report)}\n{llm_table(report['llm'])}"
+
+
 def llm_table(section: dict[str, Any]) -> str:
     """The LLM rows: passages/s and ratio to the recipe per passage count, score agreement, memory."""
     counts = [str(c) for c in section["passages"]]
@@ -203,7 +208,7 @@ def llm_table(section: dict[str, Any]) -> str:
 
 
 def measure(job: LlmJob) -> dict[str, Any]:
-    """Load the model once in ``job.precision``; per path, one warm-up call, then the timed calls and raw scores."""
+    """Load the model once in ``job.precision``; per route, one warm-up call, then the timed calls and raw scores."""
     import torch
 
     from rerank_core import CrossEncoderScorer
@@ -247,25 +252,25 @@ def measure(job: LlmJob) -> dict[str, Any]:
             scores[rows] = relevance_scores(logits[:, columns].float().cpu().numpy(), "none")
         return scores
 
-    paths: dict[str, Callable[[Request, int], np.ndarray]] = {
+    routes: dict[str, Callable[[Request, int], np.ndarray]] = {
         "recipe": lambda request, count: recipe(encoded(request, count)),
         "full-head": lambda request, count: full_head(encoded(request, count)),
         "crossrank": lambda request, count: scorer.score(request.query, request.texts[:count]),
     }
     results: dict[str, Any] = {}
-    for name in job.paths:
-        paths[name](job.warmup, len(job.warmup.texts))
+    for name in job.routes:
+        routes[name](job.warmup, len(job.warmup.texts))
         seconds, scores = {}, None
         for count in job.counts:
             started = time.perf_counter()
-            scores = paths[name](job.request, count)
+            scores = routes[name](job.request, count)
             seconds[str(count)] = time.perf_counter() - started
         results[name] = {"seconds": seconds, "scores": np.asarray(scores, dtype=np.float64).tolist()}
     tokens = [len(e) for e in encoded(job.request, max(job.counts))]
     return {
         "precision_used": scorer.precision_used,
         "mean_tokens": float(np.mean(tokens)),
-        "paths": results,
+        "routes": results,
         "peak_rss_bytes": peak_rss_bytes(),
     }
 
@@ -284,11 +289,11 @@ def _left_padded(rows: list[list[int]], pad: int) -> tuple[Any, Any]:
 
 
 def main(argv: list[str]) -> None:
-    """``python -m crossrank_cli.bench_llm JOB.json RESULT.json``: run one precision's paths."""
+    """``python -m crossrank_harness.bench.llm JOB.json RESULT.json``: run one precision's routes."""
     job_path, result_path = (Path(arg) for arg in argv)
     data = json.loads(job_path.read_text(encoding="utf-8"))
     data.update(
-        paths=tuple(data["paths"]),
+        routes=tuple(data["routes"]),
         counts=tuple(data["counts"]),
         warmup=Request(**data["warmup"]),
         request=Request(**data["request"]),

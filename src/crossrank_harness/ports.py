@@ -1,4 +1,4 @@
-"""Loopback ports for the tests that run servers."""
+"""Loopback ports for the servers that tests and benchmarks start."""
 
 from __future__ import annotations
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from .bench_rows import BASELINE_KEY, RowSpec
-from .bench_workload import Workload
-from .stats import latency_summary
-from .system_info import cpu_line
-from .table import format_table, number
+from crossrank_harness.stats import latency_summary
+from crossrank_harness.system_info import cpu_line
+from crossrank_harness.table import format_table, number
+
+from .rows import BASELINE_KEY, RowSpec
+from .workload import Workload
 
 TOP_K_OVERLAP = 10
 
@@ -149,6 +150,16 @@ def bench_table(summaries: Sequence[dict[str, Any]], workload: dict[str, Any]) -
     return format_table(headers, rows)
 
 
+def bench_text(report: dict[str, Any]) -> str:
+    """What ``crossrank bench`` prints: the header, the rows' table and, where measured, the async table."""
+    parts = [bench_header(report), bench_table(report["rows"], report["workload"])]
+    concurrency = async_table(report["rows"])
+    if concurrency is not None:
+        title = "Async: the same adapter calls awaited one by one, then concurrently (asyncio.gather)"
+        parts += ["", title, concurrency]
+    return "\n".join(parts)
+
+
 def async_table(summaries: Sequence[dict[str, Any]]) -> str | None:
     """Concurrent against sequential adapter calls, for the rows that measured it (``None`` if none did)."""
     measured = [s for s in summaries if "async" in s]
@@ -187,4 +198,5 @@ def plot_throughput(summaries: Sequence[dict[str, Any]], path: Path) -> None:
         axes.text(value, i, f" {value:.1f}", va="center", fontsize=8)
     axes.set_xlabel("passages/s (higher is better)")
     axes.set_title("crossrank bench: reranking throughput, same model, inputs and token limit", fontsize=10)
+    path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .rerank_paths import RerankPath
+from .base import RerankRoute
 
 _NAME = "crossrank-bench/local-cross-encoder"
 """The name the local folder is registered under (FastEmbed loads custom models by name)."""
 
 
-class FastEmbedPath:
+class FastEmbedRoute:
     """``TextCrossEncoder.rerank(query, texts)`` sorted best first."""
 
     def __init__(self, model: object, batch_size: int) -> None:
@@ -31,7 +31,7 @@ class FastEmbedPath:
         return [doc_ids[i] for i in np.argsort(-scores, kind="stable")]
 
 
-def fastembed_path(onnx_dir: str, max_length: int, batch_size: int) -> RerankPath:
+def fastembed_route(onnx_dir: str, max_length: int, batch_size: int) -> RerankRoute:
     """Register ``onnx_dir`` (model.onnx + tokenizer files) as a FastEmbed custom model and load it from there.
 
     FastEmbed reads the token limit from the folder's ``tokenizer_config.json``; a folder whose limit
@@ -51,4 +51,4 @@ def fastembed_path(onnx_dir: str, max_length: int, batch_size: int) -> RerankPat
     if _NAME not in {m["model"] for m in TextCrossEncoder.list_supported_models()}:
         TextCrossEncoder.add_custom_model(model=_NAME, sources=ModelSource(hf=_NAME), model_file="model.onnx")
     model = TextCrossEncoder(model_name=_NAME, specific_model_path=onnx_dir, cuda=False)
-    return FastEmbedPath(model, batch_size)
+    return FastEmbedRoute(model, batch_size)

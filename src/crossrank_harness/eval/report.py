@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .evaluation import AS_RUN
-from .system_info import cpu_line
-from .table import format_table, number
+from crossrank_harness.system_info import cpu_line
+from crossrank_harness.table import format_table, number
+
+from .run import AS_RUN
 
 METRIC_LABELS = {"ndcg": "nDCG", "recall": "R", "mrr": "MRR"}
 """Table headers of the metric families: ``recall@20`` is ``R@20``."""
@@ -20,7 +21,7 @@ def metric_label(metric: str) -> str:
 
 
 def eval_table(report: dict[str, Any]) -> str:
-    """The title lines, then one row per first stage alone and per (first stage, path, window) after reranking.
+    """The title lines, then one row per first stage alone and per (first stage, route, window) after reranking.
 
     The metric columns are the report's (none deeper than the candidates); Ray rows get a note on their
     throughput under the table.
@@ -85,7 +86,7 @@ def runtime_text(runtime: dict[str, Any], requested_precision: str) -> str:
 def plot_windows(report: dict[str, Any], path: Path) -> None:
     """Save a two-panel figure: nDCG@10 and mean ms per query against the rerank window size.
 
-    One colour per first stage (its score alone is the dotted line), one marker per reranking path.
+    One colour per first stage (its score alone is the dotted line), one marker per rerank route.
     """
     from matplotlib.figure import Figure
 
