@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from langchain_core.documents import Document
 from llama_index.core.schema import NodeWithScore, TextNode
-from ports import free_loopback_port
 
+from crossrank_harness.ports import free_loopback_port
 from langchain_rerank import CrossEncoderReranker
 from llamaindex_rerank import CrossEncoderRerank
 from rerank_core import (

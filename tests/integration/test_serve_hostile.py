@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from ports import free_loopback_port
 
+from crossrank_harness.ports import free_loopback_port
 from rerank_core import InvalidArgumentError, RemoteScorer
 from rerank_core.serving.wire import ServeLimits
 
