@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from rerank_core.engine.cache_dir import default_cache_dir
+from rerank_core.engine.cache_files import build_atomically, fingerprint, slug
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +36,7 @@ class EmbeddingCache:
         for doc_id, text in zip(doc_ids, texts, strict=True):
             digest.update(_framed(doc_id))
             digest.update(_framed(text))
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(model_name_or_path.rstrip("/\\")).name or "model")[:60]
-        return self.root / "embeddings" / f"{slug}-{digest.hexdigest()[:32]}.npy"
+        return self.root / "embeddings" / f"{slug(model_name_or_path)}-{digest.hexdigest()[:32]}.npy"
 
     def load(self, path: Path, rows: int) -> np.ndarray | None:
         """The cached float32 matrix with ``rows`` rows, or ``None`` when absent or unusable."""
@@ -57,10 +54,12 @@ class EmbeddingCache:
 
     def save(self, path: Path, embeddings: np.ndarray) -> None:
         """Write ``embeddings`` atomically (a reader never sees a half-written file)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-            np.save(handle, np.ascontiguousarray(embeddings, dtype=np.float32), allow_pickle=False)
-        os.replace(handle.name, path)
+
+        def write(scratch: Path) -> None:
+            with scratch.open("wb") as handle:
+                np.save(handle, np.ascontiguousarray(embeddings, dtype=np.float32), allow_pickle=False)
+
+        build_atomically(path, write)
         logger.info("Cached %d embeddings in %s", embeddings.shape[0], path)
 
 
@@ -71,13 +70,6 @@ def _framed(value: str) -> bytes:
 
 
 def _model_fingerprint(model_name_or_path: str) -> list[str]:
-    """A hub id as given; a local folder as its absolute path plus each file's name, size and mtime."""
+    """A hub id as given; a local folder as its :func:`~rerank_core.engine.cache_files.fingerprint`."""
     folder = Path(model_name_or_path).expanduser()
-    if not folder.is_dir():
-        return [model_name_or_path]
-    folder = folder.resolve()
-    parts = [str(folder)]
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        stat = file.stat()
-        parts.append(f"{file.relative_to(folder).as_posix()}:{stat.st_size}:{stat.st_mtime_ns}")
-    return parts
+    return fingerprint(folder) if folder.is_dir() else [model_name_or_path]

@@ -11,16 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rerank_core.backends import onnx_export
 from rerank_core.engine.cache_dir import default_cache_dir
+from rerank_core.engine.cache_files import build_atomically, fingerprint, slug
 from rerank_core.engine.families import CROSS_ENCODER as CROSS_ENCODER_FAMILY
 from rerank_core.engine.families import detect_family
 from rerank_core.engine.model_loading import CROSS_ENCODER, loading_model
@@ -46,14 +43,14 @@ def model_files(
     """
     folder = _model_folder(model_name_or_path, trust_remote_code)
     chosen = family or _recorded_family(folder) or _detected_family(model_name_or_path, folder)
-    label = Path(model_name_or_path.rstrip("/\\")).name or "model"
+    label = slug(model_name_or_path)
     if precision == "int8" and (shipped := find_graph(folder, onnx_export.INT8_FILE)):
         return shipped, folder, chosen
     fp32 = find_graph(folder, onnx_export.ONNX_FILE)
     if fp32 is None:
         quantize = "int8" if precision == "int8" else None
         key = [
-            *_fingerprint(folder),
+            *fingerprint(folder),
             f"opset={_OPSET}",
             f"quantize={quantize}",
             f"remote={trust_remote_code}",
@@ -70,7 +67,7 @@ def model_files(
     if precision == "int8":
         quantized = _cached(
             label,
-            [*_fingerprint(fp32), "quantize=int8"],
+            [*fingerprint(fp32), "quantize=int8"],
             lambda out: onnx_export.quantize_int8(fp32, out / onnx_export.INT8_FILE),
         )
         return quantized / onnx_export.INT8_FILE, folder, chosen
@@ -147,33 +144,21 @@ def _hub_snapshot(repo_id: str, trust_remote_code: bool) -> Path:
         raise ModelNotFoundError(repo_id, exc) from exc
 
 
-def _fingerprint(path: Path) -> list[str]:
-    """A file, or every file of a folder: absolute path, size and modification time."""
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    stats = [(file, file.stat()) for file in files]
-    return [str(path), *(f"{file.relative_to(path.parent)}:{st.st_size}:{st.st_mtime_ns}" for file, st in stats)]
-
-
 def _cached(label: str, key: list[str], build: Callable[[Path], object]) -> Path:
     """The cache folder for ``key`` (named after the model's ``label``); ``build`` fills it only once.
 
-    The build writes into a scratch folder that is renamed when complete, so a reader never sees half a graph.
+    The build fills a scratch folder that is renamed when complete, so a reader never sees half a graph.
     """
     digest = hashlib.sha256("\x00".join([_FORMAT, *key]).encode()).hexdigest()[:24]
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", label)[:60]
-    target = default_cache_dir() / "onnx" / f"{slug}-{digest}"
+    target = default_cache_dir() / "onnx" / f"{label}-{digest}"
     if target.is_dir():
         logger.debug("Using the cached ONNX graph in %s", target)
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=".building-"))
-    try:
-        build(scratch)
-        os.replace(scratch, target)
-    except OSError:
-        if not target.is_dir():  # unless another process finished the same build first: then keep theirs
-            raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+
+    def fill(folder: Path) -> None:
+        folder.mkdir()
+        build(folder)
+
+    build_atomically(target, fill)
     logger.info("Cached the ONNX graph of %s in %s", label, target)
     return target
