@@ -33,6 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from crossrank_harness.system_info import cpu_line
+from crossrank_harness.table import format_table, number
+
 WORDS = (
     "zebrafish heart regeneration cardiomyocyte proliferation injury tissue repair signalling cancer risk "
     "protein gene model study result patients trial cohort dose response"
@@ -188,11 +191,8 @@ def main() -> None:
     if not args.model:
         parser.error("give --model or set CROSSRANK_MODEL")
 
-    from rerank_core.backends.cpu import flags_text
-
     machine = _machine()
-    cpu = machine["cpu"]
-    print(f"CPU: {cpu['model']} ({cpu['logical_cores']} logical cores) | {flags_text(cpu['flags'])}")
+    print(cpu_line(machine["cpu"]))
     print(f"torch threads {machine['torch_threads']}, OMP_WAIT_POLICY={machine['omp_wait_policy']}")
     adapters = _adapters(args.model, args.precision)
     requests = _requests(args.requests, args.texts, args.words)
@@ -206,18 +206,24 @@ def main() -> None:
         f"{args.requests} requests x {args.texts} texts of {args.words} words, {args.model} "
         f"({scorer.precision_used}), heartbeat every {args.interval_ms:g} ms"
     )
-    print("| phase | max ms | p99 ms | p50 ms | beats | seconds | requests/s | max / idle max | p99 / idle p99 |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    columns = {
+        "max ms": ("max_ms", 1),
+        "p99 ms": ("p99_ms", 1),
+        "p50 ms": ("p50_ms", 2),
+        "beats": ("beats", 0),
+        "seconds": ("seconds", 1),
+        "requests/s": ("requests_per_s", 1),
+        "max / idle max": ("max_vs_idle", 1),
+        "p99 / idle p99": ("p99_vs_idle", 1),
+    }
+    cells = []
     idle = rows["idle"]
     for phase in ("idle", "concurrent", "blocking"):
         row = rows[phase]
         row["max_vs_idle"] = row["max_ms"] / idle["max_ms"] if idle["max_ms"] else float("inf")
         row["p99_vs_idle"] = row["p99_ms"] / idle["p99_ms"] if idle["p99_ms"] else float("inf")
-        rate = f"{row['requests_per_s']:.1f}" if "requests_per_s" in row else "-"
-        print(
-            f"| {phase} | {row['max_ms']:.1f} | {row['p99_ms']:.1f} | {row['p50_ms']:.2f} | {row['beats']} | "
-            f"{row['seconds']:.1f} | {rate} | {row['max_vs_idle']:.1f} | {row['p99_vs_idle']:.1f} |"
-        )
+        cells.append([phase, *(number(row.get(key), digits) for key, digits in columns.values())])
+    print(format_table(["phase", *columns], cells))
     blocking_vs = rows["blocking"]["max_ms"] / rows["concurrent"]["max_ms"]
     print(f"blocking max lag / concurrent max lag: {blocking_vs:.0f}x")
     print(

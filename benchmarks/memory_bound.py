@@ -21,6 +21,8 @@ import sys
 import threading
 import time
 
+from crossrank_harness.table import format_table, number
+
 MIB = 2**20
 SIZES = {"1 KB": 1_000, "1 MB": 1_000_000}
 WORDS = "zebrafish heart regeneration cardiomyocyte proliferation injury tissue repair signalling".split()
@@ -92,15 +94,14 @@ def main() -> None:
         finished = subprocess.run(command, capture_output=True, text=True, check=True)
         rows[label] = json.loads(finished.stdout.strip().splitlines()[-1])
     print(f"{args.count} texts per call, one query, {args.model} ({rows['1 MB']['precision']})")
-    print("| texts | model footprint MiB | peak MiB | growth MiB | growth vs 1 KB texts | seconds |")
-    print("|---|---|---|---|---|---|")
+    headers = ["texts", "model footprint MiB", "peak MiB", "growth MiB", "growth vs 1 KB texts", "seconds"]
     base = rows["1 KB"]["peak"] - rows["1 KB"]["footprint"]
+    cells = []
     for label, row in rows.items():
         growth = row["peak"] - row["footprint"]
-        print(
-            f"| {args.count} x {label} | {row['footprint'] / MIB:.0f} | {row['peak'] / MIB:.0f} | "
-            f"{growth / MIB:.0f} | {growth / base:.2f} | {row['seconds']:.0f} |"
-        )
+        mib = (number(value / MIB, 0) for value in (row["footprint"], row["peak"], growth))
+        cells.append([f"{args.count} x {label}", *mib, number(growth / base, 2), number(row["seconds"], 0)])
+    print(format_table(headers, cells))
 
 
 if __name__ == "__main__":

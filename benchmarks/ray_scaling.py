@@ -14,7 +14,7 @@ One run, one machine, ratios to the in-process baseline measured in the same run
   (``--concurrency`` at once) through ``RemoteScorer.arank`` to ``crossrank serve``'s application with one
   replica using every CPU, and with two replicas of 1 CPU each. Servers are warmed up first.
 
-Every path uses the same model options (``precision="auto"``), so the rows differ only in how the
+Every route uses the same model options (``precision="auto"``), so the rows differ only in how the
 work is spread.
 """
 
@@ -24,10 +24,12 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Any
+
+from crossrank_harness.ports import free_loopback_port
+from crossrank_harness.table import format_table, number
 
 CPUS = os.cpu_count() or 1
 
@@ -70,21 +72,15 @@ def batch_rows(ray: Any, rows: list[dict[str, str]], model: str) -> list[dict[st
     scorer = CrossEncoderScorer(model).load()
     scorer.score("warm up", ["a short text"])
     groups = _groups(rows)
-    results = [{"path": f"in process ({CPUS} threads)", "seconds": _timed(lambda: scorer.score_groups(groups))}]
+    results = [{"route": f"in process ({CPUS} threads)", "seconds": _timed(lambda: scorer.score_groups(groups))}]
     for actors, cpus in ((1, 1), (2, 1), (1, CPUS)):
         scored = score_dataset(ray.data.from_items(rows), model, actors=actors, num_cpus=cpus, rows_per_batch=100)
         seconds = _timed(scored.materialize)
-        results.append({"path": f"Ray Data, {actors} actor(s) x {cpus} CPU", "seconds": seconds})
+        results.append({"route": f"Ray Data, {actors} actor(s) x {cpus} CPU", "seconds": seconds})
     for row in results:
         row["passages_per_s"] = len(rows) / row["seconds"]
         row["ratio"] = row["passages_per_s"] / results[0]["passages_per_s"]
     return results
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def _concurrently(calls: list[Any], concurrency: int) -> None:
@@ -107,9 +103,9 @@ def online_rows(ray: Any, requests: list[tuple[str, list[str]]], model: str, con
     scorer = CrossEncoderScorer(model).load()
     scorer.rank("warm up", ["a short text"])
     results = [
-        {"path": "in process, one by one", "seconds": _timed(lambda: [scorer.rank(q, t) for q, t in requests])},
+        {"route": "in process, one by one", "seconds": _timed(lambda: [scorer.rank(q, t) for q, t in requests])},
         {
-            "path": f"in process, arank x {concurrency} concurrent",
+            "route": f"in process, arank x {concurrency} concurrent",
             "seconds": _timed(
                 lambda: asyncio.run(
                     _concurrently([lambda q=q, t=t: scorer.arank(q, t) for q, t in requests], concurrency)
@@ -117,7 +113,7 @@ def online_rows(ray: Any, requests: list[tuple[str, list[str]]], model: str, con
             ),
         },
     ]
-    port = _free_port()
+    port = free_loopback_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     for replicas, cpus in ((1, CPUS), (2, 1)):
         serve.run(build_app(model, replicas=replicas, num_cpus=cpus), route_prefix="/")
@@ -127,7 +123,7 @@ def online_rows(ray: Any, requests: list[tuple[str, list[str]]], model: str, con
         calls = [lambda q=q, t=t, c=client: c.arank(q, t) for q, t in requests]
         seconds = _timed(asyncio.run, _concurrently(calls, concurrency))
         results.append(
-            {"path": f"Ray Serve, {replicas} replica(s) x {cpus} CPU, {concurrency} concurrent", "seconds": seconds}
+            {"route": f"Ray Serve, {replicas} replica(s) x {cpus} CPU, {concurrency} concurrent", "seconds": seconds}
         )
         serve.delete("default")
     serve.shutdown()
@@ -138,9 +134,10 @@ def online_rows(ray: Any, requests: list[tuple[str, list[str]]], model: str, con
 
 
 def _table(rows: list[dict[str, Any]], rate: str) -> str:
-    lines = [f"| path | seconds | {rate.replace('_per_s', '/s')} | x in process |", "|---|---|---|---|"]
-    lines += [f"| {r['path']} | {r['seconds']:.1f} | {r[rate]:.1f} | {r['ratio']:.2f} |" for r in rows]
-    return "\n".join(lines)
+    """The rows' route, seconds, ``rate`` per second and ratio to the first row."""
+    headers = ["route", "seconds", rate.replace("_per_s", "/s"), "x in process"]
+    cells = [[r["route"], number(r["seconds"], 1), number(r[rate], 1), number(r["ratio"], 2)] for r in rows]
+    return format_table(headers, cells)
 
 
 def main() -> None:

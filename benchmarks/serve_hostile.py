@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from crossrank_harness.ports import free_loopback_port
+
 WORDS = (
     "zebrafish heart regeneration cardiomyocyte proliferation injury tissue repair signalling cancer risk "
     "protein gene model study result patients trial cohort dose response"
@@ -43,12 +45,6 @@ MIB = 1024 * 1024
 def _passages(i: int, count: int = 10, words: int = 60) -> list[str]:
     n = len(WORDS)
     return [" ".join(WORDS[(i * 7 + j * 3 + w * (j + 1)) % n] for w in range(words)) for j in range(count)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _pids() -> dict[str, int]:
@@ -301,7 +297,7 @@ def main() -> None:
 
     limits = ServeLimits()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    port = _free_port()
+    port = free_loopback_port()
     url = f"http://127.0.0.1:{port}"
 
     def start() -> None:
