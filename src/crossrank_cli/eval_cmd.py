@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from crossrank_harness.eval.report import eval_table, plot_windows
-from crossrank_harness.eval.run import ENGINES, FIRST_STAGES, EvalSettings, run_eval
-from crossrank_harness.routes.crossrank import VIAS
+from crossrank_harness.eval.run import FIRST_STAGES, EvalSettings, run_eval
 from rerank_core import DEFAULT_EMBED_MODEL, DEFAULT_MODEL
 
 from .exit_codes import reported_errors
@@ -34,12 +33,28 @@ from .options import (
 )
 from .output import write_json
 
-FirstStageChoice = StrEnum("FirstStageChoice", {name: name for name in (*FIRST_STAGES, "both")})  # type: ignore[misc]
-"""``--first-stage`` values: each first stage, or both."""
-EngineChoice = StrEnum("EngineChoice", {name: name for name in ENGINES})  # type: ignore[misc]
-"""``--engine`` values."""
-ViaChoice = StrEnum("ViaChoice", {name: name for name in VIAS})  # type: ignore[misc]
-"""``--via`` values: crossrank's routes."""
+
+class FirstStageChoice(StrEnum):
+    """``--first-stage`` values."""
+
+    bm25 = "bm25"
+    dense = "dense"
+    both = "both"
+
+
+class EngineChoice(StrEnum):
+    """``--engine`` values."""
+
+    local = "local"
+    ray = "ray"
+
+
+class ViaChoice(StrEnum):
+    """``--via`` values."""
+
+    core = "core"
+    langchain = "langchain"
+    llamaindex = "llamaindex"
 
 
 def eval_command(

@@ -29,8 +29,6 @@ from rerank_core.backends.cpu import cpu_info
 from .candidates import Candidates, reranked_first
 
 FIRST_STAGES: tuple[str, ...] = ("bm25", "dense")
-ENGINES: tuple[str, ...] = ("local", "ray")
-"""The values of :attr:`EvalSettings.engine`."""
 AS_RUN, AS_REQUESTED = "as run", "as requested"
 """How the report's runtime was recorded: from the loaded scorer, or the options the Ray actors were given."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,7 @@ _NAME = "crossrank-bench/local-cross-encoder"
 class FastEmbedRoute:
     """``TextCrossEncoder.rerank(query, texts)`` sorted best first."""
 
-    def __init__(self, model: object, batch_size: int) -> None:
+    def __init__(self, model: Any, batch_size: int) -> None:
         self.model = model
         self.batch_size = batch_size
 
