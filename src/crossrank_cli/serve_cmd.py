@@ -50,10 +50,10 @@ def serve_command(
     max_replicas: Annotated[
         int | None, typer.Option(min=1, help="Autoscale up to this many replicas (with --min-replicas).")
     ] = None,
-    max_batch_pairs: Annotated[
+    max_merged_pairs: Annotated[
         int, typer.Option(min=1, help="Most (query, document) pairs merged from concurrent requests into one batch.")
     ] = 1024,
-    batch_wait_ms: Annotated[
+    merge_wait_ms: Annotated[
         float, typer.Option(min=0, help="How long a request waits for others to share its batch.")
     ] = 10.0,
     max_ongoing_requests: Annotated[
@@ -113,8 +113,8 @@ def serve_command(
             replicas=replicas,
             min_replicas=min_replicas,
             max_replicas=max_replicas,
-            max_batch_pairs=max_batch_pairs,
-            batch_wait_ms=batch_wait_ms,
+            max_merged_pairs=max_merged_pairs,
+            merge_wait_ms=merge_wait_ms,
             max_ongoing_requests=max_ongoing_requests,
             limits=limits,
             num_cpus=num_cpus,

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any, Self
 
-import numpy as np
 from langchain_core.callbacks import Callbacks
 from langchain_core.cross_encoders import BaseCrossEncoder
 from langchain_core.documents import BaseDocumentCompressor, Document
 from langchain_core.load.serializable import Serializable
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from rerank_core import (
-    DEFAULT_MODEL,
-    InvalidArgumentError,
-    InvalidTextError,
-    Ranked,
-    Scorer,
-    ScorerOptions,
-)
-from rerank_core.ranking import AsyncScoreFn, ScoreFn, arank_texts, rank_texts
-from rerank_core.validation import check_min_score, check_top_n, check_window
+from rerank_core import DEFAULT_MODEL, InvalidArgumentError, InvalidTextError, Ranked, RankSpec, Scorer, ScorerOptions
+from rerank_core.options import check_options_apply
+from rerank_core.ranking import MinScore, RankWindow, TopN
+from rerank_core.registry import get_scorer
 
-_SCORER_OPTIONS = frozenset(ScorerOptions.model_fields)
+from .cross_encoder_scorer import CrossEncoderModelScorer
 
 
 class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
@@ -62,11 +54,11 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
 
     model: str | BaseCrossEncoder | Scorer = DEFAULT_MODEL
     """A Hugging Face model id or local folder, any LangChain ``BaseCrossEncoder``, or a crossrank scorer."""
-    top_n: int | None = 3
+    top_n: TopN = 3
     """Documents to return; ``None`` keeps every scored document, ``0`` returns none."""
-    min_score: float | None = None
+    min_score: MinScore = None
     """Drop documents scoring below this (on the model's scale: 0..1 with the default sigmoid)."""
-    rank_window_size: int | None = None
+    rank_window_size: RankWindow = None
     """Score only the first N documents, in the order given; the rest are dropped unscored."""
     score_key: str = Field(default="relevance_score", min_length=1)
     """Metadata key that receives each returned document's score (overwritten if present)."""
@@ -78,6 +70,15 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
         """Serialisable with ``langchain_core.load`` (when ``model`` is an id or path)."""
         return True
 
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """The namespace of the saved id, pinned: objects saved by any version load in every later one.
+
+        ``langchain_core.load`` imports this module path to find the class, so ``langchain_rerank.compressor``
+        keeps exporting it wherever its code lives.
+        """
+        return ["langchain_rerank", "compressor"]
+
     @field_validator("model")
     @classmethod
     def _check_model(cls, model: Any) -> Any:
@@ -85,30 +86,10 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
             raise InvalidArgumentError("model must be a model id or path, not an empty string.")
         return model
 
-    @field_validator("top_n")
-    @classmethod
-    def _check_top_n(cls, top_n: int | None) -> int | None:
-        return check_top_n(top_n)
-
-    @field_validator("min_score")
-    @classmethod
-    def _check_min_score(cls, min_score: float | None) -> float | None:
-        return check_min_score(min_score)
-
-    @field_validator("rank_window_size")
-    @classmethod
-    def _check_window(cls, rank_window_size: int | None) -> int | None:
-        return check_window(rank_window_size)
-
     @model_validator(mode="after")
     def _options_need_model_id(self) -> Self:
         """Scorer options configure a model this object loads, so they need ``model`` as an id or path."""
-        given = sorted(_SCORER_OPTIONS & self.model_fields_set)
-        if given and not isinstance(self.model, str):
-            raise InvalidArgumentError(
-                f"The scorer options {', '.join(given)} apply only when model is a model id or path; "
-                f"configure the {type(self.model).__name__} you passed instead."
-            )
+        check_options_apply(self.model, self.model_fields_set)
         return self
 
     def compress_documents(
@@ -131,7 +112,7 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
             InvalidQueryError: ``query`` is empty or not a string.
             InvalidTextError: an item of ``documents`` is not a ``Document``.
         """
-        ranked = rank_texts(self._score_fn(), query, _page_contents(documents), **self._ranking())
+        ranked = self.scorer.rank(query, _page_contents(documents), self.rank_spec())
         return self._results(documents, ranked)
 
     async def acompress_documents(
@@ -147,11 +128,22 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
         ``RemoteScorer`` sends them concurrently to its server, which merges them; a LangChain
         ``BaseCrossEncoder`` is scored in a worker thread. The event loop never blocks.
         """
-        ranked = await arank_texts(self._ascore_fn(), query, _page_contents(documents), **self._ranking())
+        ranked = await self.scorer.arank(query, _page_contents(documents), self.rank_spec())
         return self._results(documents, ranked)
 
-    def _ranking(self) -> dict[str, Any]:
-        return {"top_n": self.top_n, "min_score": self.min_score, "rank_window_size": self.rank_window_size}
+    @property
+    def scorer(self) -> Scorer:
+        """The scorer behind ``model`` (created on first use, loaded on first score): the process-wide one
+        for an id or path, the ``Scorer`` passed, or a ``BaseCrossEncoder`` wrapped as one."""
+        if isinstance(self.model, str):
+            return get_scorer(self.model, self.scorer_options())
+        if isinstance(self.model, Scorer):
+            return self.model
+        return CrossEncoderModelScorer(self.model)
+
+    def rank_spec(self) -> RankSpec:
+        """This compressor's ranking rules (``rank_window_size``, ``min_score``, ``top_n``)."""
+        return RankSpec.model_validate(self, from_attributes=True)
 
     def _results(self, documents: Sequence[Document], ranked: list[Ranked]) -> list[Document]:
         """New documents, best first, each a copy of its input with the score in its metadata."""
@@ -161,28 +153,6 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
             )
             for hit in ranked
         ]
-
-    def _scorer(self) -> Scorer | None:
-        """The crossrank scorer behind ``model`` (created lazily, not loaded), or ``None`` for a BaseCrossEncoder."""
-        if isinstance(self.model, str):
-            return self.shared_scorer(self.model)
-        return self.model if isinstance(self.model, Scorer) else None
-
-    def _score_fn(self) -> ScoreFn:
-        """The scoring function for ``model``."""
-        scorer = self._scorer()
-        if scorer is not None:
-            return scorer.score
-        model = self.model
-        return lambda query, texts: np.asarray(list(model.score([(query, text) for text in texts])), dtype=float)
-
-    def _ascore_fn(self) -> AsyncScoreFn:
-        """The async scoring function for ``model``: micro-batched for crossrank, a worker thread otherwise."""
-        scorer = self._scorer()
-        if scorer is not None:
-            return scorer.ascore
-        score = self._score_fn()
-        return lambda query, texts: asyncio.to_thread(score, query, texts)
 
 
 def _page_contents(documents: Sequence[Document]) -> list[str]:

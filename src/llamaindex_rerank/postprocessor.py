@@ -21,16 +21,18 @@ from rerank_core import (
     InvalidQueryError,
     InvalidTextError,
     Ranked,
+    RankSpec,
     Scorer,
     ScorerOptions,
 )
+from rerank_core.options import check_options_apply
+from rerank_core.ranking import MinScore, RankWindow, TopN
+from rerank_core.registry import get_scorer
 
 dispatcher = get_dispatcher(__name__)
 
 RETRIEVAL_SCORE_KEY = "retrieval_score"
 """Metadata key that holds the first-stage score when ``keep_retrieval_score`` is on."""
-
-_SCORER_OPTIONS: tuple[str, ...] = tuple(ScorerOptions.model_fields)
 
 
 class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
@@ -65,16 +67,13 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         min_length=1,
         description="Hugging Face model id or local folder of the cross-encoder.",
     )
-    top_n: int | None = Field(
-        default=2, ge=0, description="Number of nodes to return, best first; None returns every scored node."
-    )
-    min_score: float | None = Field(
+    top_n: TopN = Field(default=2, description="Number of nodes to return, best first; None returns every scored node.")
+    min_score: MinScore = Field(
         default=None,
-        allow_inf_nan=False,
         description="Drop nodes whose cross-encoder score is below this (0..1 with the sigmoid activation).",
     )
-    rank_window_size: int | None = Field(
-        default=None, ge=1, description="Score only the first N nodes; the rest are dropped. None scores all."
+    rank_window_size: RankWindow = Field(
+        default=None, description="Score only the first N nodes; the rest are dropped. None scores all."
     )
     keep_retrieval_score: bool = Field(
         default=False,
@@ -112,17 +111,15 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         scorer: Scorer | None = None
         if isinstance(model, Scorer):
             scorer = model
-            given = [name for name in _SCORER_OPTIONS if name in kwargs]
-            given += ["device"] if device is not None else []
-            given += ["trust_remote_code"] if trust_remote_code else []
-            if given:
-                raise InvalidArgumentError(
-                    f"{', '.join(sorted(given))} cannot be set when model is a {type(scorer).__name__}; "
-                    "configure the scorer itself, or pass its model id or path as model instead."
-                )
+            given = set(kwargs)
+            if device is not None:
+                given.add("device")
+            if trust_remote_code:
+                given.add("trust_remote_code")
+            check_options_apply(scorer, given)
             model = scorer.model_name_or_path
             if isinstance(scorer, CrossEncoderScorer):
-                options = scorer.options
+                options = scorer.options.model_dump()
                 device, trust_remote_code = options.pop("device"), options.pop("trust_remote_code")
                 kwargs.update(options)
         elif not isinstance(model, str):
@@ -147,7 +144,11 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
     @property
     def scorer(self) -> Scorer:
         """The scorer in use: the one passed as ``model``, else the process-wide one for these options."""
-        return self._scorer if self._scorer is not None else self.shared_scorer(self.model)
+        return self._scorer if self._scorer is not None else get_scorer(self.model, self.scorer_options())
+
+    def rank_spec(self) -> RankSpec:
+        """This postprocessor's ranking rules (``rank_window_size``, ``min_score``, ``top_n``)."""
+        return RankSpec.model_validate(self, from_attributes=True)
 
     def postprocess_nodes(
         self,
@@ -186,7 +187,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         retrieval_scores = _retrieval_scores(nodes) if self.keep_retrieval_score else None
         with self._reranking(nodes, query_bundle) as outcome:
             if nodes:
-                hits = self.scorer.rank(query_bundle.query_str, texts, **self._ranking())
+                hits = self.scorer.rank(query_bundle.query_str, texts, self.rank_spec())
                 outcome.extend(self._results(nodes, hits, retrieval_scores))
         return outcome
 
@@ -206,7 +207,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         retrieval_scores = _retrieval_scores(nodes) if self.keep_retrieval_score else None
         with self._reranking(nodes, query_bundle) as outcome:
             if nodes:
-                hits = await self.scorer.arank(query_bundle.query_str, texts, **self._ranking())
+                hits = await self.scorer.arank(query_bundle.query_str, texts, self.rank_spec())
                 outcome.extend(self._results(nodes, hits, retrieval_scores))
         return outcome
 
@@ -254,9 +255,6 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                 raise InvalidTextError(f"nodes[{i}] has no text (its content is a {type(content).__name__}).")
             texts.append(content)
         return texts
-
-    def _ranking(self) -> dict[str, Any]:
-        return {"top_n": self.top_n, "min_score": self.min_score, "rank_window_size": self.rank_window_size}
 
     def _results(
         self, nodes: Sequence[NodeWithScore], hits: list[Ranked], retrieval_scores: list[float | None] | None

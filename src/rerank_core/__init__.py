@@ -22,7 +22,7 @@ from rerank_core.errors import (
     ServiceUnavailableError,
 )
 from rerank_core.options import ScorerOptions
-from rerank_core.ranking import rank_texts, select
+from rerank_core.ranking import RankSpec, rank_texts, select
 from rerank_core.registry import clear_scorers, get_scorer
 from rerank_core.scorer import DEFAULT_MODEL, CrossEncoderScorer
 from rerank_core.types import Ranked
@@ -58,6 +58,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelLoadError",
     "ModelNotFoundError",
+    "RankSpec",
     "Ranked",
     "RemoteScorer",
     "RemoteScorerError",

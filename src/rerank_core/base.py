@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Unpack
 
 import numpy as np
 
+from rerank_core.ranking import RankRules, RankSpec, arank_texts, rank_texts
 from rerank_core.types import Ranked
 
 
@@ -14,8 +16,10 @@ class Scorer(ABC):
     """Scores and ranks texts against a query; both framework adapters accept any ``Scorer`` as ``model``.
 
     Implementations: :class:`rerank_core.CrossEncoderScorer` (in this process) and
-    :class:`rerank_core.RemoteScorer` (a reranker served by ``crossrank serve``). They share the ranking
-    rules of :mod:`rerank_core.ranking` and the typed errors of :mod:`rerank_core.errors`.
+    :class:`rerank_core.RemoteScorer` (a reranker served over HTTP); the LangChain adapter wraps a
+    LangChain ``BaseCrossEncoder`` as one. A subclass implements :meth:`score` and :meth:`ascore`; ranking
+    follows a :class:`rerank_core.RankSpec`, and a subclass that ranks elsewhere (a server) overrides
+    :meth:`rank` and :meth:`arank`.
     """
 
     model_name_or_path: str
@@ -29,26 +33,15 @@ class Scorer(ABC):
     async def ascore(self, query: str, texts: Sequence[str]) -> np.ndarray:
         """:meth:`score` for asyncio; never blocks the event loop."""
 
-    @abstractmethod
     def rank(
-        self,
-        query: str,
-        texts: Sequence[str],
-        *,
-        top_n: int | None = None,
-        min_score: float | None = None,
-        rank_window_size: int | None = None,
+        self, query: str, texts: Sequence[str], spec: RankSpec | None = None, **rules: Unpack[RankRules]
     ) -> list[Ranked]:
-        """``Ranked(index, score)`` records, best first: window, then ``min_score``, then ``top_n``."""
+        """``Ranked(index, score)`` records, best first, by ``spec`` or the same rules as keywords
+        (``rank_window_size``, then ``min_score``, then ``top_n``)."""
+        return rank_texts(self.score, query, texts, spec, **rules)
 
-    @abstractmethod
     async def arank(
-        self,
-        query: str,
-        texts: Sequence[str],
-        *,
-        top_n: int | None = None,
-        min_score: float | None = None,
-        rank_window_size: int | None = None,
+        self, query: str, texts: Sequence[str], spec: RankSpec | None = None, **rules: Unpack[RankRules]
     ) -> list[Ranked]:
         """:meth:`rank` for asyncio."""
+        return await arank_texts(self.ascore, query, texts, spec, **rules)

@@ -1,51 +1,140 @@
-"""Scorer options as pydantic fields, shared by the LangChain and LlamaIndex adapters."""
+"""The scorer's options: one schema, read by the scorer, its cache key, both adapters and the CLI.
+
+Adding an option is one line in :class:`ScorerOptions` (plus its use): :class:`rerank_core.CrossEncoderScorer`
+takes it as a keyword, ``scorer.options`` reports it, the LangChain and LlamaIndex adapters expose it as a
+field, and the score cache keys on it unless it is marked :data:`NOT_IN_SCORES`.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
-from rerank_core.backends.precision import Precision
-from rerank_core.engine.activation import Activation
-from rerank_core.registry import get_scorer
-from rerank_core.scorer import CrossEncoderScorer
+from rerank_core.backends import BACKENDS
+from rerank_core.backends.precision import Precision, check_precision
+from rerank_core.engine.activation import ACTIVATIONS, Activation
+from rerank_core.engine.encoding import LONG_DOCUMENT_MODES, LongDocuments
+from rerank_core.engine.families import FAMILIES
+from rerank_core.errors import InvalidArgumentError
+from rerank_core.validation import check_instruction, check_positive_int
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A pydantic before-validator: the value must be one of ``choices`` (``None`` too, if ``optional``)."""
+
+    choices: tuple[str, ...]
+    optional: bool = False
+
+    def __call__(self, value: object, info: ValidationInfo) -> object:
+        if (value is None and self.optional) or value in self.choices:
+            return value
+        raise InvalidArgumentError(f"Unknown {info.field_name} {value!r}; choose one of {', '.join(self.choices)}.")
+
+
+def _positive(value: object, info: ValidationInfo) -> object:
+    """``None`` or an int >= 1 (not a bool)."""
+    return value if value is None else check_positive_int(str(info.field_name), value)
+
+
+def _count(value: object, info: ValidationInfo) -> object:
+    """An int >= 0 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidArgumentError(f"{info.field_name} must be an integer >= 0 (0 is off), got {value!r}.")
+    return value
+
+
+def _milliseconds(value: object, info: ValidationInfo) -> object:
+    """A number of milliseconds in 0..1000."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1000:
+        raise InvalidArgumentError(f"{info.field_name} must be milliseconds in 0..1000, got {value!r}.")
+    return float(value)
+
+
+def _dict(value: object) -> object:
+    """``None`` read as an empty dict."""
+    return {} if value is None else value
+
+
+NOT_IN_SCORES = "not in scores"
+"""Marks an option that never changes a score (how fast or how safely it is computed), so the cache ignores it."""
 
 
 class ScorerOptions(BaseModel):
-    """The :class:`CrossEncoderScorer` options an adapter exposes when its model is an id or path."""
+    """How :class:`rerank_core.CrossEncoderScorer` loads and runs a model; the adapters inherit these fields."""
 
-    backend: Literal["torch", "onnx"] = "torch"
-    """Inference backend: sentence-transformers on PyTorch, or ONNX Runtime."""
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    backend: Annotated[str, BeforeValidator(OneOf(BACKENDS))] = "torch"
+    """Inference backend (:data:`rerank_core.backends.BACKENDS`): PyTorch, or ONNX Runtime (no torch)."""
     device: str | None = None
     """``None`` picks CUDA when available, else CPU."""
-    precision: Precision = "auto"
-    """``auto`` (the fastest that keeps the ranking on this machine), ``fp32``, ``bf16``, ``fp16`` or ``int8``."""
-    threads: int | None = Field(default=None, gt=0)
-    """ONNX Runtime intra-op threads (default: the machine's cores)."""
-    batch_size: int = Field(default=32, gt=0)
+    precision: Annotated[Precision, BeforeValidator(check_precision)] = "auto"
+    """``auto`` is the fastest precision that keeps the ranking (fp16 on CUDA, bf16 on CPUs with AMX or
+    AVX-512 BF16, else fp32); or ``fp32``, ``bf16``, ``fp16``, ``int8`` (ONNX only).
+    See :mod:`rerank_core.backends.precision`."""
+    threads: Annotated[int | None, BeforeValidator(_positive), NOT_IN_SCORES] = None
+    """ONNX Runtime intra-op threads (default: the machine's cores); torch uses ``torch.set_num_threads``."""
+    batch_size: Annotated[int, BeforeValidator(_positive), NOT_IN_SCORES] = 32
     """Pairs per forward pass."""
-    max_length: int | None = Field(default=None, gt=0)
-    """Tokens per pair; ``None`` is the model's own limit."""
-    activation: Activation = "sigmoid"
-    """``sigmoid`` for 0..1 relevance, ``none`` for raw logits, ``calibrated`` where the family publishes one."""
-    long_documents: Literal["truncate", "max_chunk"] = "truncate"
-    """Balanced truncation, or the best of overlapping windows."""
-    trust_remote_code: bool = False
+    max_length: Annotated[int | None, BeforeValidator(_positive)] = None
+    """Tokens per pair; ``None`` is the model's own limit (never unbounded)."""
+    activation: Annotated[Activation, BeforeValidator(OneOf(ACTIVATIONS))] = "sigmoid"
+    """``sigmoid`` for 0..1 relevance (softmax of the positive class for two-label models), ``none`` for raw
+    logits (the positive-minus-negative margin for two labels), or ``calibrated``: the authors' calibration,
+    where a family publishes one (mxbai-rerank-v2)."""
+    long_documents: Annotated[LongDocuments, BeforeValidator(OneOf(LONG_DOCUMENT_MODES))] = "truncate"
+    """Balanced truncation (the query is kept), or ``max_chunk``: the best of overlapping windows."""
+    trust_remote_code: Annotated[bool, Field(strict=True), NOT_IN_SCORES] = False
     """Run code shipped with the checkpoint; off unless you trust its author."""
-    model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Passed to the model's ``from_pretrained``."""
-    cache_size: int = Field(default=0, ge=0)
+    model_kwargs: Annotated[dict[str, Any], BeforeValidator(_dict)] = Field(default_factory=dict)
+    """Passed to the model's ``from_pretrained`` (for example ``{"dtype": torch.bfloat16}``)."""
+    cache_size: Annotated[int, BeforeValidator(_count), NOT_IN_SCORES] = 0
     """Scores kept in an LRU cache keyed by (model, options, query, text hash); 0 is off."""
-    batch_wait_ms: float = Field(default=2.0, ge=0, le=1000)
+    batch_wait_ms: Annotated[float, BeforeValidator(_milliseconds), NOT_IN_SCORES] = 2.0
     """Async calls: how long a request waits for concurrent ones to share its model batches."""
-    max_batch_pairs: int = Field(default=1024, gt=0)
+    max_batch_pairs: Annotated[int, BeforeValidator(_positive), NOT_IN_SCORES] = 1024
     """Async calls: the most pairs scored in one shared group."""
-    family: str | None = None
+    family: Annotated[str | None, BeforeValidator(OneOf(tuple(FAMILIES), optional=True))] = None
     """The model family (``cross-encoder``, ``qwen3-reranker``, ...); ``None`` detects it from the checkpoint."""
-    instruction: str | None = None
-    """For prompt models that take one (Qwen3-Reranker, mxbai-rerank-v2): the instruction; ``None``: the model's."""
+    instruction: Annotated[str | None, BeforeValidator(check_instruction), NOT_IN_SCORES] = None
+    """For prompt models that take one (Qwen3-Reranker, mxbai-rerank-v2): the instruction; ``None``: the model's.
+    (A call's instruction is part of its cache key.)"""
 
-    def shared_scorer(self, model_name_or_path: str) -> CrossEncoderScorer:
-        """The process-wide scorer for this model with these options (loaded on first use)."""
-        return get_scorer(model_name_or_path, **{name: getattr(self, name) for name in ScorerOptions.model_fields})
+    def scorer_options(self) -> ScorerOptions:
+        """These options alone, as a new object (an adapter that inherits them holds other fields too)."""
+        return ScorerOptions.model_validate({name: getattr(self, name) for name in ScorerOptions.model_fields})
+
+    def cache_namespace(self) -> str:
+        """What a score depends on among these options, as a string (the score cache's namespace)."""
+        return repr(
+            sorted(
+                (name, repr(sorted(value.items())) if isinstance(value, dict) else repr(value))
+                for name, field in ScorerOptions.model_fields.items()
+                if NOT_IN_SCORES not in field.metadata
+                for value in [getattr(self, name)]
+            )
+        )
+
+
+def option_choices(name: str) -> tuple[str, ...]:
+    """The values option ``name`` takes (for command-line choices); empty for a free-form option."""
+    for item in ScorerOptions.model_fields[name].metadata:
+        if isinstance(item, BeforeValidator) and isinstance(item.func, OneOf):
+            return item.func.choices
+    annotation = ScorerOptions.model_fields[name].annotation
+    return get_args(annotation) if get_origin(annotation) is Literal else ()
+
+
+def check_options_apply(model: object, given: Iterable[str]) -> None:
+    """Refuse scorer options beside a ``model`` that is not an id or path: they configure a model loaded here."""
+    names = sorted(set(given) & set(ScorerOptions.model_fields))
+    if names and not isinstance(model, str):
+        kind = type(model).__name__
+        raise InvalidArgumentError(
+            f"{', '.join(names)} cannot be set when model is a {kind}: the scorer options apply only when model "
+            f"is a model id or path; configure the {kind} you passed instead."
+        )

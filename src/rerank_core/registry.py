@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from rerank_core.options import ScorerOptions
 from rerank_core.scorer import DEFAULT_MODEL, CrossEncoderScorer
 
 _lock = threading.Lock()
@@ -24,15 +25,17 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def get_scorer(model_name_or_path: str = DEFAULT_MODEL, **options: Any) -> CrossEncoderScorer:
+def get_scorer(
+    model_name_or_path: str = DEFAULT_MODEL, options: ScorerOptions | None = None, **overrides: Any
+) -> CrossEncoderScorer:
     """Return the process-wide scorer for this model and options, creating it on first request.
 
-    The same (model, backend, device, options) always gives the same instance, so a LangChain
-    compressor and a LlamaIndex postprocessor in one process share one loaded model. Options are
-    those of :class:`CrossEncoderScorer`. The model itself loads on first use.
+    The same (model, options) always gives the same instance, so a LangChain compressor and a LlamaIndex
+    postprocessor in one process share one loaded model. ``options`` and ``overrides`` are as
+    :class:`CrossEncoderScorer` takes them. The model itself loads on first use.
     """
-    candidate = CrossEncoderScorer(model_name_or_path, **options)
-    key = (candidate.model_name_or_path, _freeze(candidate.options))
+    candidate = CrossEncoderScorer(model_name_or_path, options=options, **overrides)
+    key = (candidate.model_name_or_path, _freeze(candidate.options.model_dump()))
     with _lock:
         return _scorers.setdefault(key, candidate)
 

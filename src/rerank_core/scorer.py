@@ -7,28 +7,26 @@ import logging
 import threading
 import weakref
 from collections.abc import Sequence
-from numbers import Real
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from rerank_core.backends import Backend, check_backend, load_backend
-from rerank_core.backends.precision import Precision, check_precision
+from rerank_core.backends import Backend, load_backend
 from rerank_core.base import Scorer
-from rerank_core.engine.activation import ACTIVATIONS, Activation, relevance_scores
+from rerank_core.engine.activation import relevance_scores
 from rerank_core.engine.batching import length_sorted_batches, pad_batch
-from rerank_core.engine.encoding import LONG_DOCUMENT_MODES, EncodedPairs, LongDocuments, PairEncoder
-from rerank_core.engine.families import FAMILIES
+from rerank_core.engine.encoding import EncodedPairs, PairEncoder
 from rerank_core.engine.microbatch import MicroBatcher
 from rerank_core.engine.model_loading import showing_load_progress
 from rerank_core.engine.prompt_encoding import PromptEncoder
 from rerank_core.engine.score_cache import ScoreCache
 from rerank_core.engine.tokens import Tokens
 from rerank_core.errors import InvalidArgumentError
-from rerank_core.ranking import arank_texts, rank_texts
+from rerank_core.options import ScorerOptions
+from rerank_core.ranking import RankRules, RankSpec, arank_texts, rank_texts
 from rerank_core.types import Ranked
-from rerank_core.validation import check_positive_int, check_query, check_texts
+from rerank_core.validation import check_instruction, check_positive_int, check_query, check_texts, validated
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +34,7 @@ InputEncoder = PairEncoder | PromptEncoder
 """Builds a family's model inputs: the tokenizer's pair template, or a prompt."""
 
 DEFAULT_MODEL = "cross-encoder/ms-marco-MiniLM-L6-v2"
+"""The model a scorer loads when none is named (fetched from the Hugging Face hub, then cached)."""
 
 
 class CrossEncoderScorer(Scorer):
@@ -46,31 +45,9 @@ class CrossEncoderScorer(Scorer):
 
     Args:
         model_name_or_path: A Hugging Face model id or a local folder.
-        backend: ``"torch"`` (sentence-transformers on PyTorch) or ``"onnx"`` (ONNX Runtime, no torch).
-        device: ``None`` picks CUDA when available, else CPU.
-        precision: ``"auto"`` picks the fastest precision that keeps the ranking (fp16 on CUDA, bf16 on
-            CPUs with AMX or AVX-512 BF16, else fp32); or ``"fp32"``, ``"bf16"``, ``"fp16"``, ``"int8"``
-            (ONNX only). See :mod:`rerank_core.backends.precision`.
-        threads: Intra-op threads of the ONNX Runtime session (default: the machine's cores). The torch
-            backend uses PyTorch's process-wide setting (``torch.set_num_threads``) instead.
-        batch_size: Pairs per forward pass.
-        max_length: Tokens per pair; ``None`` means the model's own limit (never unbounded).
-        activation: ``"sigmoid"`` for 0..1 relevance (softmax of the positive class for two-label
-            models), ``"none"`` for raw logits (the positive-minus-negative margin for two labels), or
-            ``"calibrated"`` for the authors' calibration where a family publishes one (mxbai-rerank-v2).
-        long_documents: ``"truncate"`` (balanced: the query is kept) or ``"max_chunk"`` (overlapping
-            windows, the best window's score).
-        trust_remote_code: Run code shipped with the checkpoint. Off unless you trust its author.
-        model_kwargs: Passed to the model's ``from_pretrained`` (for example ``{"dtype": torch.bfloat16}``).
-        cache_size: Keep up to this many scores in an LRU cache keyed by (model, options, query, text
-            hash); repeated pairs then skip the model. ``0`` (the default) turns the cache off.
-        batch_wait_ms: In :meth:`ascore` / :meth:`arank`, how long a request waits for concurrent ones
-            to share its model batches.
-        max_batch_pairs: In the async path, the most pairs scored in one shared group.
-        family: The model family (:data:`rerank_core.engine.families.FAMILIES`: ``"cross-encoder"``,
-            ``"qwen3-reranker"``, ...); ``None`` detects it from the checkpoint's config and name.
-        instruction: The default instruction of prompt models that take one (Qwen3-Reranker,
-            mxbai-rerank-v2); ``None`` keeps the model's own default. Calls may pass their own.
+        options: A :class:`rerank_core.ScorerOptions`, or give its fields as keywords (``backend="onnx"``,
+            ``batch_size=16``, ...); keywords override ``options``. A bad or unknown option raises
+            :class:`InvalidArgumentError`. Each option reads back as an attribute (``scorer.batch_size``).
 
     Example:
         >>> scorer = CrossEncoderScorer("cross-encoder/ms-marco-MiniLM-L6-v2")
@@ -79,58 +56,18 @@ class CrossEncoderScorer(Scorer):
     """
 
     def __init__(
-        self,
-        model_name_or_path: str = DEFAULT_MODEL,
-        *,
-        backend: str = "torch",
-        device: str | None = None,
-        precision: Precision = "auto",
-        threads: int | None = None,
-        batch_size: int = 32,
-        max_length: int | None = None,
-        activation: Activation = "sigmoid",
-        long_documents: LongDocuments = "truncate",
-        trust_remote_code: bool = False,
-        model_kwargs: dict[str, Any] | None = None,
-        cache_size: int = 0,
-        batch_wait_ms: float = 2.0,
-        max_batch_pairs: int = 1024,
-        family: str | None = None,
-        instruction: str | None = None,
+        self, model_name_or_path: str = DEFAULT_MODEL, *, options: ScorerOptions | None = None, **overrides: Any
     ) -> None:
         if not isinstance(model_name_or_path, str) or not model_name_or_path.strip():
             raise InvalidArgumentError(f"model_name_or_path must be a model id or path, got {model_name_or_path!r}.")
-        if activation not in ACTIVATIONS:
-            raise InvalidArgumentError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
-        if long_documents not in LONG_DOCUMENT_MODES:
-            raise InvalidArgumentError(f"long_documents must be one of {LONG_DOCUMENT_MODES}, got {long_documents!r}.")
-        if max_length is not None:
-            check_positive_int("max_length", max_length)
-        if threads is not None:
-            check_positive_int("threads", threads)
-        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
-            raise InvalidArgumentError(f"cache_size must be an integer >= 0 (0 is off), got {cache_size!r}.")
-        if isinstance(batch_wait_ms, bool) or not isinstance(batch_wait_ms, Real) or not 0 <= batch_wait_ms <= 1000:
-            raise InvalidArgumentError(f"batch_wait_ms must be milliseconds in 0..1000, got {batch_wait_ms!r}.")
+        given = {} if options is None else options.scorer_options().model_dump(exclude_unset=True)
         self.model_name_or_path = model_name_or_path
-        self.backend_name = check_backend(backend)
-        self.device = device
-        self.precision: Precision = check_precision(precision)
-        self.threads = threads
-        self.batch_size = check_positive_int("batch_size", batch_size)
-        self.max_length = max_length
-        self.activation: Activation = activation
-        self.long_documents: LongDocuments = long_documents
-        self.trust_remote_code = bool(trust_remote_code)
-        self.model_kwargs = dict(model_kwargs or {})
-        self.cache_size = cache_size
-        self.batch_wait_ms = float(batch_wait_ms)
-        self.max_batch_pairs = check_positive_int("max_batch_pairs", max_batch_pairs)
-        if family is not None and family not in FAMILIES:
-            raise InvalidArgumentError(f"Unknown family {family!r}; choose one of {', '.join(FAMILIES)}.")
-        self.family = family
-        self.instruction = _checked_instruction(instruction)
-        self.cache = ScoreCache(cache_size, self._cache_namespace()) if cache_size else None
+        self._options = validated(ScorerOptions, {**given, **overrides})
+        self.cache = (
+            ScoreCache(self._options.cache_size, repr((model_name_or_path, self._options.cache_namespace())))
+            if self._options.cache_size
+            else None
+        )
         """The score cache (``None`` when ``cache_size`` is 0); its ``hits`` and ``misses`` count pairs."""
         self._lock = threading.Lock()
         self._model: tuple[Backend, InputEncoder] | None = None
@@ -139,32 +76,23 @@ class CrossEncoderScorer(Scorer):
         self._warned_truncation = False
         self._shift: float | None = None
 
+    def __getattr__(self, name: str) -> Any:
+        """Each option reads as an attribute: ``scorer.batch_size``, ``scorer.precision`` (as configured)."""
+        if name in ScorerOptions.model_fields and "_options" in self.__dict__:
+            return getattr(self._options, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __repr__(self) -> str:
+        o = self._options
         return (
-            f"CrossEncoderScorer({self.model_name_or_path!r}, backend={self.backend_name!r}, "
-            f"device={self.device!r}, precision={self.precision!r}, long_documents={self.long_documents!r})"
+            f"CrossEncoderScorer({self.model_name_or_path!r}, backend={o.backend!r}, "
+            f"device={o.device!r}, precision={o.precision!r}, long_documents={o.long_documents!r})"
         )
 
     @property
-    def options(self) -> dict[str, Any]:
-        """The constructor options besides the model, as passed (``device=None`` stays ``None``)."""
-        return {
-            "backend": self.backend_name,
-            "device": self.device,
-            "precision": self.precision,
-            "threads": self.threads,
-            "batch_size": self.batch_size,
-            "max_length": self.max_length,
-            "activation": self.activation,
-            "long_documents": self.long_documents,
-            "trust_remote_code": self.trust_remote_code,
-            "model_kwargs": dict(self.model_kwargs),
-            "cache_size": self.cache_size,
-            "batch_wait_ms": self.batch_wait_ms,
-            "max_batch_pairs": self.max_batch_pairs,
-            "family": self.family,
-            "instruction": self.instruction,
-        }
+    def options(self) -> ScorerOptions:
+        """The options it was built with, as passed (``device=None`` stays ``None``); a copy."""
+        return self._options.model_copy(update={"model_kwargs": dict(self._options.model_kwargs)})
 
     @property
     def precision_used(self) -> str | None:
@@ -196,18 +124,19 @@ class CrossEncoderScorer(Scorer):
         if self._model is None:
             with self._lock, showing_load_progress(show_progress):
                 if self._model is None:
+                    o = self._options
                     backend = load_backend(
-                        self.backend_name,
+                        o.backend,
                         self.model_name_or_path,
-                        device=self.device,
-                        precision=self.precision,
-                        threads=self.threads,
-                        max_length=self.max_length,
-                        trust_remote_code=self.trust_remote_code,
-                        model_kwargs=self.model_kwargs,
-                        family=self.family,
+                        device=o.device,
+                        precision=o.precision,
+                        threads=o.threads,
+                        max_length=o.max_length,
+                        trust_remote_code=o.trust_remote_code,
+                        model_kwargs=o.model_kwargs,
+                        family=o.family,
                     )
-                    if self.activation == "calibrated" and backend.spec.calibration_shift is None:
+                    if o.activation == "calibrated" and backend.spec.calibration_shift is None:
                         raise InvalidArgumentError(
                             f"activation='calibrated' needs a family with a published calibration (mxbai-rerank-v2); "
                             f"{self.model_name_or_path!r} is {backend.family.name}. Use 'sigmoid' or 'none'."
@@ -261,8 +190,8 @@ class CrossEncoderScorer(Scorer):
                 raise InvalidArgumentError(f"groups[{i}] must be a (query, texts) pair, got {type(group).__name__}.")
             check_query(group[0])
             check_texts(group[1])
-        size = self.batch_size if batch_size is None else check_positive_int("batch_size", batch_size)
-        instruction = _checked_instruction(instruction) or self.instruction
+        size = self._options.batch_size if batch_size is None else check_positive_int("batch_size", batch_size)
+        instruction = check_instruction(instruction) or self._options.instruction
         cached = [self._cached(query, texts, instruction) for query, texts in groups]
         parts = [(g, part) for g, (_, _, missing) in enumerate(cached) for part in _chunks(missing)]
         if parts:
@@ -289,7 +218,7 @@ class CrossEncoderScorer(Scorer):
         """
         check_query(query)
         check_texts(texts)
-        instruction = _checked_instruction(instruction) or self.instruction
+        instruction = check_instruction(instruction) or self._options.instruction
         scores, keys, missing = self._cached(query, texts, instruction)
         if missing:
             _, encoder = await asyncio.to_thread(self._loaded_model)
@@ -303,69 +232,46 @@ class CrossEncoderScorer(Scorer):
         self,
         query: str,
         texts: Sequence[str],
+        spec: RankSpec | None = None,
         *,
-        top_n: int | None = None,
-        min_score: float | None = None,
-        rank_window_size: int | None = None,
         batch_size: int | None = None,
         show_progress: bool = False,
         instruction: str | None = None,
+        **rules: Unpack[RankRules],
     ) -> list[Ranked]:
         """Rank texts best first, as Elasticsearch's ``text_similarity_reranker`` does.
 
         Args:
-            rank_window_size: Score only the first N texts; the rest are dropped, not scored.
-            min_score: Drop results whose (activated) score is below this.
-            top_n: Keep at most this many, after ``min_score``; ``None`` keeps all.
+            spec: The ranking rules (:class:`rerank_core.RankSpec`), or give them as keywords:
+                ``rank_window_size`` (score only the first N texts; the rest are dropped, not scored),
+                ``min_score`` (drop results whose activated score is below it) and ``top_n`` (keep at most
+                this many, after ``min_score``; ``None`` keeps all).
+            batch_size, show_progress, instruction: As in :meth:`score`.
 
         Returns:
             ``Ranked(index, score)`` records, best first; ties keep input order.
         """
-        return rank_texts(
-            lambda q, ts: self.score(
-                q, ts, batch_size=batch_size, show_progress=show_progress, instruction=instruction
-            ),
-            query,
-            texts,
-            top_n=top_n,
-            min_score=min_score,
-            rank_window_size=rank_window_size,
-        )
+
+        def score(q: str, ts: Sequence[str]) -> np.ndarray:
+            return self.score(q, ts, batch_size=batch_size, show_progress=show_progress, instruction=instruction)
+
+        return rank_texts(score, query, texts, spec, **rules)
 
     async def arank(
         self,
         query: str,
         texts: Sequence[str],
+        spec: RankSpec | None = None,
         *,
-        top_n: int | None = None,
-        min_score: float | None = None,
-        rank_window_size: int | None = None,
         instruction: str | None = None,
+        **rules: Unpack[RankRules],
     ) -> list[Ranked]:
         """:meth:`rank` for asyncio, scored through :meth:`ascore`."""
 
         async def score(q: str, ts: Sequence[str]) -> np.ndarray:
             return await self.ascore(q, ts, instruction=instruction)
 
-        return await arank_texts(
-            score, query, texts, top_n=top_n, min_score=min_score, rank_window_size=rank_window_size
-        )
-
-    def _cache_namespace(self) -> str:
-        """What a score depends on besides query and text."""
-        return repr(
-            (
-                self.model_name_or_path,
-                self.backend_name,
-                self.device,
-                self.precision,
-                self.max_length,
-                self.activation,
-                self.long_documents,
-                self.family,
-                sorted((str(k), repr(v)) for k, v in self.model_kwargs.items()),
-            )
-        )
+        return await arank_texts(score, query, texts, spec, **rules)
 
     def _cached(
         self, query: str, texts: Sequence[str], instruction: str | None
@@ -384,7 +290,7 @@ class CrossEncoderScorer(Scorer):
         return scores, keys, missing
 
     def _encode(self, encoder: InputEncoder, query: str, texts: Sequence[str], instruction: str | None) -> EncodedPairs:
-        pairs = encoder.encode(query, texts, self.long_documents, instruction)
+        pairs = encoder.encode(query, texts, self._options.long_documents, instruction)
         self._warn_truncation(pairs.truncated, len(texts), encoder.max_length)
         return pairs
 
@@ -393,9 +299,8 @@ class CrossEncoderScorer(Scorer):
     ) -> None:
         """Write the activated scores of the texts at ``missing`` (best window each) and cache them."""
         per_text = np.full(len(missing), -np.inf, dtype=np.float32)
-        np.maximum.at(
-            per_text, np.asarray(pairs.owners, dtype=np.int64), relevance_scores(logits, self.activation, self._shift)
-        )
+        activated = relevance_scores(logits, self._options.activation, self._shift)
+        np.maximum.at(per_text, np.asarray(pairs.owners, dtype=np.int64), activated)
         scores[missing] = per_text
         if self.cache is not None:
             self.cache.put_many([keys[i] for i in missing], per_text.tolist())
@@ -406,16 +311,18 @@ class CrossEncoderScorer(Scorer):
         with self._batchers_lock:
             batcher = self._batchers.get(loop)
             if batcher is None:
-                batcher = MicroBatcher(self._run_group, max_wait_ms=self.batch_wait_ms, max_pairs=self.max_batch_pairs)
+                batcher = MicroBatcher(
+                    self._run_group, max_wait_ms=self._options.batch_wait_ms, max_pairs=self._options.max_batch_pairs
+                )
                 self._batchers[loop] = batcher
         return batcher
 
     def _run_group(self, encodings: list[Tokens]) -> np.ndarray:
         backend, _ = self._loaded_model()
-        return _forward(backend, encodings, self.batch_size, show_progress=False)
+        return _forward(backend, encodings, self._options.batch_size, show_progress=False)
 
     def _warn_truncation(self, truncated: int, total: int, max_length: int) -> None:
-        if truncated and self.long_documents == "truncate" and not self._warned_truncation:
+        if truncated and self._options.long_documents == "truncate" and not self._warned_truncation:
             self._warned_truncation = True
             logger.warning(
                 "%d of %d (query, text) pairs exceed the %d-token window of %s and were truncated "
@@ -425,13 +332,6 @@ class CrossEncoderScorer(Scorer):
                 max_length,
                 self.model_name_or_path,
             )
-
-
-def _checked_instruction(instruction: object) -> str | None:
-    """``instruction`` if it is ``None`` or a non-blank string."""
-    if instruction is not None and (not isinstance(instruction, str) or not instruction.strip()):
-        raise InvalidArgumentError(f"instruction must be a non-blank string or None, got {instruction!r}.")
-    return instruction
 
 
 TEXTS_PER_CHUNK = 1024

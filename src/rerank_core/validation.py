@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from rerank_core.errors import InvalidArgumentError, InvalidQueryError, InvalidTextError
 
@@ -35,6 +39,13 @@ def check_positive_int(name: str, value: object) -> int:
     return int(value)
 
 
+def check_instruction(instruction: object) -> str | None:
+    """``None`` or a non-blank string (a prompt model's instruction)."""
+    if instruction is not None and (not isinstance(instruction, str) or not instruction.strip()):
+        raise InvalidArgumentError(f"instruction must be a non-blank string or None, got {instruction!r}.")
+    return instruction
+
+
 def check_top_n(top_n: object) -> int | None:
     """``None`` (keep all) or an int >= 0 (0 returns nothing)."""
     if top_n is None:
@@ -58,3 +69,25 @@ def check_min_score(min_score: object) -> float | None:
     if isinstance(min_score, bool) or not isinstance(min_score, Real) or not math.isfinite(min_score):
         raise InvalidArgumentError(f"min_score must be None or a finite number, got {min_score!r}.")
     return float(min_score)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], values: Mapping[str, object]) -> M:
+    """``model(**values)``, with a refusal raised as :class:`InvalidArgumentError` naming each bad value."""
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as exc:
+        raise InvalidArgumentError(" ".join(_problem(model, error) for error in exc.errors())) from exc
+
+
+def _problem(model: type[BaseModel], error: ErrorDetails) -> str:
+    """One sentence for one of pydantic's errors: the check's own message, or the field and what it wants."""
+    name = ".".join(str(part) for part in error["loc"])
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, InvalidArgumentError):
+        return str(cause)
+    if error["type"] == "extra_forbidden":
+        return f"Unknown option {name!r}; {model.__name__} takes {', '.join(model.model_fields)}."
+    return f"{name}: {error['msg']}, got {error['input']!r}."

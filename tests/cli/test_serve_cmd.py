@@ -10,7 +10,7 @@ from crossrank_cli.main import app
 
 
 def test_serve_answers_rerank_and_health_then_stops_on_sigterm(ce_model_path, tmp_path, loopback_port):
-    options = ["--precision", "fp32", "--max-documents", "8", "--max-batch-pairs", "64"]
+    options = ["--precision", "fp32", "--max-documents", "8", "--max-merged-pairs", "64"]
     with serving(ce_model_path, loopback_port, options, tmp_path / "serve.log") as (_, url):
         body = {"query": "what do cells divide by?", "documents": ["Bananas are yellow.", "Cells divide by mitosis."]}
         answer = httpx.post(f"{url}/rerank", json={**body, "top_n": 1}, timeout=60).json()
@@ -22,7 +22,7 @@ def test_serve_answers_rerank_and_health_then_stops_on_sigterm(ce_model_path, tm
 
 def test_a_bad_configuration_fails_before_starting_ray(ce_model_path):
     result = CliRunner().invoke(
-        app, ["serve", "--model", ce_model_path, "--max-documents", "100", "--max-batch-pairs", "10"]
+        app, ["serve", "--model", ce_model_path, "--max-documents", "100", "--max-merged-pairs", "10"]
     )
     assert result.exit_code == 2
-    assert "max_batch_pairs (10) must be at least max_documents (100)" in result.output
+    assert "max_merged_pairs (10) must be at least max_documents (100)" in result.output

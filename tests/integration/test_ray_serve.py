@@ -41,7 +41,7 @@ def url(ray_local, ce_model_path):
     port = free_loopback_port()
     limits = ServeLimits(max_documents=MAX_DOCUMENTS, max_body_bytes=MAX_BODY_BYTES)
     serve.start(**serve_start_options("127.0.0.1", port, limits))
-    app = build_app(ce_model_path, limits=limits, max_batch_pairs=512, num_cpus=1, precision="fp32")
+    app = build_app(ce_model_path, limits=limits, max_merged_pairs=512, num_cpus=1, precision="fp32")
     serve.run(app, route_prefix="/")
     yield f"http://127.0.0.1:{port}"
     serve.shutdown()

@@ -5,8 +5,8 @@ One Ray Serve app for the module (the tiny random model; scores do not matter he
 real: httpx, and raw sockets where a client must misbehave. Every bound on time is generous and one-sided
 (the failure modes it guards against hang until a stall ends), never a tight wall-clock bound.
 
-Scoring replicas wait ``batch_wait_ms`` (60 s here) for a batch to fill unless a request fills it alone
-(``PAIRS`` pairs, the ``max_batch_pairs``): normal requests here send ``PAIRS`` documents and are scored at
+Scoring replicas wait ``merge_wait_ms`` (60 s here) for a batch to fill unless a request fills it alone
+(``PAIRS`` pairs, the ``max_merged_pairs``): normal requests here send ``PAIRS`` documents and are scored at
 once, and a one-document request stays in flight until the test ends it, which makes "a request in flight
 when its replica dies" deterministic.
 """
@@ -59,7 +59,7 @@ def server(ray_local, tiny_model_dir):
     port = free_loopback_port()
     serve.start(**serve_start_options("127.0.0.1", port, LIMITS))
     app = build_app(
-        tiny_model_dir, limits=LIMITS, max_batch_pairs=PAIRS, batch_wait_ms=60_000, num_cpus=1, precision="fp32"
+        tiny_model_dir, limits=LIMITS, max_merged_pairs=PAIRS, merge_wait_ms=60_000, num_cpus=1, precision="fp32"
     )
     serve.run(app, route_prefix="/")
     yield Server(f"http://127.0.0.1:{port}", port)

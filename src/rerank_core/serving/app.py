@@ -5,8 +5,8 @@ within a deadline and a size bound, parses and validates it and checks the reque
 that passes all of it reaches a scoring replica (:class:`RerankScorer`, one loaded
 :class:`CrossEncoderScorer` each), through a ``DeploymentHandle``. Bad requests get a 4xx naming the
 problem, never a 500, and every error is ``{"error", "detail"}`` JSON. Scoring replicas wait up to
-``batch_wait_ms`` in ``@serve.batch`` so that concurrent requests share length-sorted model batches of at
-most ``max_batch_pairs`` pairs. Start it with ``crossrank serve``, or with
+``merge_wait_ms`` in ``@serve.batch`` so that concurrent requests share length-sorted model batches of at
+most ``max_merged_pairs`` pairs. Start it with ``crossrank serve``, or with
 ``serve.start(**serve_start_options(...))`` then ``serve.run(build_app(...))`` (the options add the proxy
 guard of :mod:`rerank_core.serving.proxy_guard`); call it with :class:`rerank_core.RemoteScorer`.
 """
@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from rerank_core.errors import InvalidArgumentError, MissingDependencyError, RerankError
-from rerank_core.ranking import candidates_to_score, ranked_from_scores
 from rerank_core.scorer import DEFAULT_MODEL, CrossEncoderScorer
 from rerank_core.serving.wire import ErrorBody, RankedDocument, RerankRequest, RerankResponse, ServeLimits
 from rerank_core.validation import check_positive_int
@@ -190,11 +189,11 @@ def keep_replica_grpc_on_loopback() -> bool:
 class RerankScorer:
     """One scoring replica: a loaded scorer; concurrent requests' pairs share model batches."""
 
-    def __init__(self, model: str, scorer_options: dict[str, Any], max_batch_pairs: int, batch_wait_ms: float) -> None:
+    def __init__(self, model: str, scorer_options: dict[str, Any], max_merged_pairs: int, merge_wait_ms: float) -> None:
         keep_replica_grpc_on_loopback()
         self.scorer = CrossEncoderScorer(model, **scorer_options).load()
-        self.shared_batch.set_max_batch_size(max_batch_pairs)
-        self.shared_batch.set_batch_wait_timeout_s(batch_wait_ms / 1000)
+        self.shared_batch.set_max_batch_size(max_merged_pairs)
+        self.shared_batch.set_batch_wait_timeout_s(merge_wait_ms / 1000)
         self.requests_scored = 0
         self.batches_run = 0
         self.requests_in_flight = 0
@@ -273,7 +272,7 @@ class RerankIngress:
                 return _lost(exc)
         else:
             scores = np.empty(0)
-        ranked = ranked_from_scores(scores, len(candidates), req.top_n, req.min_score)
+        ranked = req.select(scores, len(candidates))
         results = [RankedDocument(index=hit.index, score=hit.score) for hit in ranked]
         return RerankResponse(model=self.model, results=results)
 
@@ -295,7 +294,7 @@ class RerankIngress:
                 close=False,
             )
         try:
-            candidates = candidates_to_score(req.query, req.documents, req.top_n, req.min_score, req.rank_window_size)
+            candidates = req.candidates(req.query, req.documents)
         except RerankError as exc:
             raise Refusal(422, str(exc), type(exc).__name__, close=False) from None
         candidates = list(candidates)
@@ -309,8 +308,8 @@ def build_app(
     replicas: int = 1,
     min_replicas: int | None = None,
     max_replicas: int | None = None,
-    max_batch_pairs: int = 1024,
-    batch_wait_ms: float = 10.0,
+    max_merged_pairs: int = 1024,
+    merge_wait_ms: float = 10.0,
     max_ongoing_requests: int = 64,
     limits: ServeLimits | None = None,
     num_cpus: float = 1.0,
@@ -326,9 +325,9 @@ def build_app(
         replicas: Fixed number of scoring replicas (ignored when ``min_replicas``/``max_replicas`` turn on
             autoscaling).
         min_replicas: With ``max_replicas``, autoscale scoring replicas between the two on ongoing requests.
-        max_batch_pairs: The most (query, document) pairs merged into one shared batch; at least the pairs
+        max_merged_pairs: The most (query, document) pairs merged into one shared batch; at least the pairs
             one request may have (``limits.max_documents`` and ``limits.max_pairs``) so any valid request fits.
-        batch_wait_ms: How long a request waits for others to share its batch.
+        merge_wait_ms: How long a request waits for others to share its batch.
         max_ongoing_requests: Requests a scoring replica holds at once (queued in its batch or being scored).
         limits: Per-request bounds (documents, pairs, characters, body bytes, deadlines).
         num_cpus: CPUs reserved per scoring replica (PyTorch uses that many threads).
@@ -341,10 +340,10 @@ def build_app(
     limits = limits or ServeLimits()
     CrossEncoderScorer(model, **scorer_options)  # a bad option fails here, not in a replica
     pairs_per_request = min(limits.max_documents, limits.max_pairs)
-    if max_batch_pairs < pairs_per_request:
+    if max_merged_pairs < pairs_per_request:
         name = "max_documents" if limits.max_documents <= limits.max_pairs else "max_pairs"
         raise InvalidArgumentError(
-            f"max_batch_pairs ({max_batch_pairs}) must be at least {name} ({pairs_per_request}), "
+            f"max_merged_pairs ({max_merged_pairs}) must be at least {name} ({pairs_per_request}), "
             "so that every accepted request fits in one shared batch."
         )
     if limits.max_inflight_bytes < limits.max_body_bytes:
@@ -363,7 +362,7 @@ def build_app(
         **scaling,
         max_ongoing_requests=check_positive_int("max_ongoing_requests", max_ongoing_requests),
         ray_actor_options={"num_cpus": num_cpus, "num_gpus": num_gpus},
-    ).bind(model, scorer_options, max_batch_pairs, batch_wait_ms)
+    ).bind(model, scorer_options, max_merged_pairs, merge_wait_ms)
     ingress = RerankIngress.options(
         num_replicas=check_positive_int("ingress_replicas", ingress_replicas),
         max_ongoing_requests=check_positive_int("ingress_max_ongoing_requests", ingress_max_ongoing_requests),

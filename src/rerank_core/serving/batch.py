@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rerank_core.errors import InvalidArgumentError, InvalidQueryError, InvalidTextError, MissingDependencyError
-from rerank_core.ranking import select
+from rerank_core.ranking import RankSpec, rank_spec
 from rerank_core.scorer import DEFAULT_MODEL, CrossEncoderScorer
-from rerank_core.validation import check_min_score, check_positive_int, check_top_n
+from rerank_core.validation import check_positive_int
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,20 +82,22 @@ def rank_scored(
     the shuffle's partitions (Ray's default suits large datasets; a few suit small ones).
     """
     _ray_data()
-    top_n = check_top_n(top_n)
-    min_score = check_min_score(min_score)
+    spec = rank_spec(top_n=top_n, min_score=min_score)
     if "score" not in (dataset.columns() or []):
         raise InvalidArgumentError("The dataset has no score column; pass it through score_dataset first.")
     if partitions is not None:
         check_positive_int("partitions", partitions)
     return dataset.groupby("query_id", num_partitions=partitions).map_groups(
-        _rank_group, fn_kwargs={"top_n": top_n, "min_score": min_score}, batch_format="pandas"
+        # Ray types a UDF as taking any batch format and no keywords; batch_format="pandas" passes a DataFrame.
+        _rank_group,  # type: ignore[arg-type]
+        fn_kwargs={"spec": spec},
+        batch_format="pandas",
     )
 
 
-def _rank_group(group: pd.DataFrame, *, top_n: int | None, min_score: float | None) -> pd.DataFrame:
+def _rank_group(group: pd.DataFrame, *, spec: RankSpec) -> pd.DataFrame:
     rows = group.sort_values("doc_id", kind="stable").reset_index(drop=True)
-    ranked = select(rows["score"].to_numpy(), top_n=top_n, min_score=min_score)
+    ranked = spec.select(rows["score"].to_numpy())
     kept = rows.iloc[[hit.index for hit in ranked]].reset_index(drop=True)
     return kept.assign(rank=np.arange(1, len(kept) + 1, dtype=np.int64))
 
@@ -124,8 +126,8 @@ class _ScoreRows:
         return batch.assign(score=scores)
 
 
-def _missing(value: object) -> bool:
-    """Whether ``value`` is how pandas marks a missing cell (``None``, ``NaN``, ``pd.NA``)."""
+def _missing(value: Any) -> bool:
+    """Whether a cell's ``value`` is how pandas marks a missing one (``None``, ``NaN``, ``pd.NA``)."""
     import pandas as pd
 
     return bool(pd.api.types.is_scalar(value) and pd.isna(value))

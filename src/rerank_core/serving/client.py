@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, Unpack
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -31,10 +31,9 @@ from rerank_core.errors import (
     RemoteTimeoutError,
     ServiceUnavailableError,
 )
-from rerank_core.ranking import candidates_to_score, ranked_from_scores
+from rerank_core.ranking import RankRules, RankSpec, rank_spec
 from rerank_core.serving.wire import INPUT_ERRORS, ErrorBody, RankedDocument, RerankRequest, RerankResponse
 from rerank_core.types import Ranked
-from rerank_core.validation import check_min_score, check_top_n
 
 try:
     import httpx
@@ -114,29 +113,17 @@ class RemoteScorer(Scorer):
         return _in_input_order(await self.arank(query, texts), len(texts))
 
     def rank(
-        self,
-        query: str,
-        texts: Sequence[str],
-        *,
-        top_n: int | None = None,
-        min_score: float | None = None,
-        rank_window_size: int | None = None,
+        self, query: str, texts: Sequence[str], spec: RankSpec | None = None, **rules: Unpack[RankRules]
     ) -> list[Ranked]:
-        """Rank on the server: ``Ranked(index, score)`` records, best first."""
-        request = _request(query, texts, top_n, min_score, rank_window_size)
+        """Rank on the server, by ``spec`` or the same rules as keywords: ``Ranked(index, score)``, best first."""
+        request = _request(query, texts, rank_spec(spec, **rules))
         return [] if request is None else self._sync(self._rerank(request))
 
     async def arank(
-        self,
-        query: str,
-        texts: Sequence[str],
-        *,
-        top_n: int | None = None,
-        min_score: float | None = None,
-        rank_window_size: int | None = None,
+        self, query: str, texts: Sequence[str], spec: RankSpec | None = None, **rules: Unpack[RankRules]
     ) -> list[Ranked]:
         """:meth:`rank` for asyncio."""
-        request = _request(query, texts, top_n, min_score, rank_window_size)
+        request = _request(query, texts, rank_spec(spec, **rules))
         return [] if request is None else await self._rerank(request)
 
     def close(self) -> None:
@@ -289,18 +276,16 @@ def _too_long(status: int) -> RemoteScorerError:
     return RemoteScorerError(f"The reranker's answer is longer than {MAX_ANSWER_BYTES} bytes; it was not read.", status)
 
 
-def _request(
-    query: str, texts: Sequence[str], top_n: int | None, min_score: float | None, rank_window_size: int | None
-) -> RerankRequest | None:
-    """The request body, after the checks of local scoring; ``None`` when nothing is to be scored."""
-    candidates = candidates_to_score(query, texts, top_n, min_score, rank_window_size)
+def _request(query: str, texts: Sequence[str], spec: RankSpec) -> RerankRequest | None:
+    """The request body: the window's texts and the other rules; ``None`` when nothing is to be scored."""
+    candidates = spec.candidates(query, texts)
     if not candidates:
         return None
     return RerankRequest(
         query=valid_unicode(query),
         documents=[valid_unicode(text) for text in candidates],
-        top_n=check_top_n(top_n),
-        min_score=check_min_score(min_score),
+        min_score=spec.min_score,
+        top_n=spec.top_n,
     )
 
 
@@ -335,7 +320,7 @@ def _ranked(answer: _Answer, request: RerankRequest) -> list[Ranked]:
         if not math.isfinite(hit.score):
             raise malformed(f"document {hit.index} has the score {hit.score}")
         seen.add(hit.index)
-    ranked = ranked_from_scores(_scores_of(results, count), count, request.top_n, request.min_score)
+    ranked = request.select(_scores_of(results, count), count)
     if [hit.index for hit in ranked] != [hit.index for hit in results]:
         raise malformed(
             "its ranking does not follow its scores, or leaves out documents it should return "

@@ -5,18 +5,16 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from rerank_core.errors import InvalidArgumentError, InvalidQueryError, InvalidTextError, RerankError
+from rerank_core.ranking import RankSpec
 
 
-class RerankRequest(BaseModel):
-    """A ``POST /rerank`` body: the query, the documents' texts and the ranking rules of the core."""
+class RerankRequest(RankSpec):
+    """A ``POST /rerank`` body: the query, the documents' texts and the ranking rules of a :class:`RankSpec`."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     query: str
     documents: list[str]
-    top_n: int | None = Field(default=None, ge=0)
-    min_score: float | None = Field(default=None, allow_inf_nan=False)
-    rank_window_size: int | None = Field(default=None, ge=1)
 
 
 class RankedDocument(BaseModel):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import math
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,6 +191,22 @@ def test_serialises_the_langchain_way(ce_model_path, query, candidates):
     assert isinstance(revived, CrossEncoderReranker)
     assert revived.model_dump() == reranker.model_dump()
     assert dump(revived.compress_documents(candidates, query)) == dump(reranker.compress_documents(candidates, query))
+
+
+def test_a_compressor_saved_by_an_earlier_version_loads(ce_model_path):
+    """``data/reranker_saved_by_0.1.json`` was written by ``dumps`` before the package was restructured; the
+    saved id is pinned (``get_lc_namespace``), so it loads after any move of the class's code."""
+    saved = (Path(__file__).parent / "data" / "reranker_saved_by_0.1.json").read_text()
+    assert CrossEncoderReranker.lc_id() == json.loads(saved)["id"]
+    revived = loads(saved, allowed_objects=[CrossEncoderReranker], valid_namespaces=["langchain_rerank"])
+    assert isinstance(revived, CrossEncoderReranker)
+    assert (revived.model, revived.top_n, revived.min_score, revived.batch_size, revived.long_documents) == (
+        "cross-encoder/ms-marco-MiniLM-L6-v2",
+        2,
+        0.1,
+        8,
+        "max_chunk",
+    )
 
 
 @pytest.mark.filterwarnings("ignore:The function `loads` is in beta")
