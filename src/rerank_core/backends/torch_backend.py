@@ -86,7 +86,7 @@ def load_torch_backend(
             "count, set with torch.set_num_threads()."
         )
     resolved = resolve_device(device)
-    dtype_given = bool(model_kwargs) and any(key in model_kwargs for key in ("dtype", "torch_dtype"))
+    dtype_given = model_kwargs is not None and any(key in model_kwargs for key in ("dtype", "torch_dtype"))
     if dtype_given and precision != "auto":
         raise InvalidArgumentError(
             f"precision={precision!r} and a dtype in model_kwargs both set the precision; give only one."

@@ -366,7 +366,7 @@ def _guarded_protocol(base: type, timeout_s: float, max_bytes: int) -> type:
     """A subclass of uvicorn's ``HttpToolsProtocol`` whose requests must send their headers in time and size."""
     from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
-    class Guarded(base):  # type: ignore[misc, valid-type]
+    class Guarded(base):
         _crossrank_guarded = True
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
