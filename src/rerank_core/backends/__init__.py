@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rerank_core.backends.base import Backend
 from rerank_core.errors import InvalidArgumentError, MissingDependencyError
 
-_BACKENDS: dict[str, tuple[str, str, str]] = {
-    # name: (module, loader function, extra that installs its dependencies)
-    "torch": ("rerank_core.backends.torch_backend", "load_torch_backend", "torch"),
-    "onnx": ("rerank_core.backends.onnx_backend", "load_onnx_backend", "onnx"),
+
+@dataclass(frozen=True)
+class BackendEntry:
+    """Where a backend lives and what it runs: adding a backend is its module plus one entry in :data:`_BACKENDS`."""
+
+    module: str
+    """The module that defines the loader."""
+    loader: str
+    """The loader function: ``(model_name_or_path, **options) -> Backend``."""
+    extra: str
+    """The crossrank extra that installs its dependencies."""
+    precisions: Mapping[str, tuple[str, ...]]
+    """Device type (``cpu``, ``cuda``) -> the precisions it runs there, the first being the default."""
+
+
+_BACKENDS: dict[str, BackendEntry] = {
+    "torch": BackendEntry(
+        "rerank_core.backends.torch_backend",
+        "load_torch_backend",
+        "torch",
+        {"cpu": ("fp32", "bf16"), "cuda": ("fp32", "bf16", "fp16")},
+    ),
+    "onnx": BackendEntry(
+        "rerank_core.backends.onnx_backend", "load_onnx_backend", "onnx", {"cpu": ("fp32", "int8"), "cuda": ("fp32",)}
+    ),
 }
 BACKENDS: tuple[str, ...] = tuple(_BACKENDS)
 
@@ -29,12 +52,17 @@ def load_backend(name: str, model_name_or_path: str, **options: Any) -> Backend:
     Every loader takes ``model_name_or_path`` and the keyword options ``device``, ``precision``,
     ``threads``, ``max_length``, ``trust_remote_code``, ``model_kwargs`` and ``family``.
     """
-    module_name, loader, extra = _BACKENDS[check_backend(name)]
+    entry = _BACKENDS[check_backend(name)]
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(entry.module)
     except ModuleNotFoundError as exc:
-        raise MissingDependencyError(exc.name or module_name, extra) from exc
-    return getattr(module, loader)(model_name_or_path, **options)
+        raise MissingDependencyError(exc.name or entry.module, entry.extra) from exc
+    return getattr(module, entry.loader)(model_name_or_path, **options)
 
 
-__all__ = ["BACKENDS", "Backend", "check_backend", "load_backend"]
+def supported_precisions(name: str, device_type: str) -> tuple[str, ...]:
+    """The precisions backend ``name`` runs on ``device_type`` (fp32 on a device it does not list)."""
+    return _BACKENDS[check_backend(name)].precisions.get(device_type, ("fp32",))
+
+
+__all__ = ["BACKENDS", "Backend", "BackendEntry", "check_backend", "load_backend", "supported_precisions"]

@@ -9,26 +9,20 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from rerank_core.backends import supported_precisions
 from rerank_core.backends.cpu import CpuInfo, this_cpu
 from rerank_core.errors import InvalidArgumentError
 
 Precision = Literal["auto", "fp32", "bf16", "fp16", "int8"]
-PRECISIONS: tuple[str, ...] = get_args(Precision)
-
-_SUPPORTED: dict[tuple[str, str], tuple[str, ...]] = {
-    # (backend, device type): the precisions it runs
-    ("torch", "cpu"): ("fp32", "bf16"),
-    ("torch", "cuda"): ("fp32", "bf16", "fp16"),
-    ("onnx", "cpu"): ("fp32", "int8"),
-    ("onnx", "cuda"): ("fp32",),
-}
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 
 
 def check_precision(precision: object) -> Precision:
     """Return ``precision`` if it is one of :data:`PRECISIONS`."""
-    if precision not in PRECISIONS:
-        raise InvalidArgumentError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
-    return precision  # type: ignore[return-value]
+    for known in PRECISIONS:
+        if precision == known:
+            return known
+    raise InvalidArgumentError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
 
 
 def resolve_precision(
@@ -41,7 +35,7 @@ def resolve_precision(
             says which can).
     """
     device_type = device.split(":", 1)[0]
-    supported = _SUPPORTED.get((backend, device_type), ("fp32",))
+    supported = supported_precisions(backend, device_type)
     if precision != "auto":
         if precision not in supported:
             raise InvalidArgumentError(
