@@ -50,6 +50,10 @@ class _Piece:
     parts: list[str]
 
 
+_FIXED_LENGTHS_KEPT = 64
+"""Instructions whose template length is remembered at once (calls rarely use more than a few)."""
+
+
 class PromptEncoder:
     """Builds a prompt model's inputs for ``(query, text)`` pairs within ``max_length`` tokens."""
 
@@ -62,6 +66,7 @@ class PromptEncoder:
         for variant, parsed in self._parsed.items():
             _check_fields(variant, parsed)
         self._bos = [self._bos_id()] if template.add_bos else []
+        self._fixed: dict[str | None, int] = {}
         if self._fixed_length(template.instruction) + 2 > max_length:
             raise ModelLoadError(f"max_length={max_length} leaves no room for a query and a text in the prompt.")
 
@@ -126,19 +131,23 @@ class PromptEncoder:
         return _label(encoding.ids, encoding.offsets, spans)
 
     def _fixed_length(self, instruction: str | None) -> int:
-        """Tokens of the template's own text (the instruction included), with an empty query and document."""
-        values = {"instruction": instruction or "", "query": "", "document": ""}
-        segments = self._parsed[self.template.segments_for(instruction)]
-        return len(self._bos) + sum(len(self._piece(pieces, values).ids) for pieces in segments)
+        """Tokens of the template's own text (the instruction included), with an empty query and document;
+        worked out once per instruction."""
+        if instruction not in self._fixed:
+            values = {"instruction": instruction or "", "query": "", "document": ""}
+            segments = self._parsed[self.template.segments_for(instruction)]
+            if len(self._fixed) >= _FIXED_LENGTHS_KEPT:
+                self._fixed.clear()
+            self._fixed[instruction] = len(self._bos) + sum(len(self._piece(p, values).ids) for p in segments)
+        return self._fixed[instruction]
 
     def _instruction(self, instruction: str | None) -> str | None:
-        """The call's instruction, else the template's default; refused where the template takes none."""
+        """The call's instruction (checked by the scorer), else the template's default; refused where the template
+        takes none."""
         if instruction is None:
             return self.template.instruction
         if not self.template.takes_instruction:
             raise InvalidArgumentError("This model's prompt takes no instruction; pass instruction=None.")
-        if not isinstance(instruction, str) or not instruction.strip():
-            raise InvalidArgumentError(f"instruction must be a non-blank string, got {instruction!r}.")
         return valid_unicode(instruction)
 
     def _bos_id(self) -> int:
