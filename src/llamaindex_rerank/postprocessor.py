@@ -185,9 +185,9 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         nodes = _checked_nodes(nodes)
         texts = self._texts(nodes)
         retrieval_scores = _retrieval_scores(nodes) if self.keep_retrieval_score else None
-        with self._reranking(nodes, query_bundle) as outcome:
+        with self._reranking(nodes, query_bundle) as (outcome, query):
             if nodes:
-                hits = self.scorer.rank(query_bundle.query_str, texts, self.rank_spec())
+                hits = self.scorer.rank(query, texts, self.rank_spec())
                 outcome.extend(self._results(nodes, hits, retrieval_scores))
         return outcome
 
@@ -205,15 +205,17 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         nodes = _checked_nodes(nodes)
         texts = self._texts(nodes)
         retrieval_scores = _retrieval_scores(nodes) if self.keep_retrieval_score else None
-        with self._reranking(nodes, query_bundle) as outcome:
+        with self._reranking(nodes, query_bundle) as (outcome, query):
             if nodes:
-                hits = await self.scorer.arank(query_bundle.query_str, texts, self.rank_spec())
+                hits = await self.scorer.arank(query, texts, self.rank_spec())
                 outcome.extend(self._results(nodes, hits, retrieval_scores))
         return outcome
 
     @contextmanager
-    def _reranking(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None) -> Iterator[list[NodeWithScore]]:
-        """Emit the rerank events around the body, which fills the list it is given with the results."""
+    def _reranking(
+        self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None
+    ) -> Iterator[tuple[list[NodeWithScore], str]]:
+        """Emit the rerank events around the body, which gets a list to fill with the results and the query."""
         top_n = len(nodes) if self.top_n is None else self.top_n
         dispatcher.event(ReRankStartEvent(query=query_bundle, nodes=nodes, top_n=top_n, model_name=self.model))
         reranked: list[NodeWithScore] = []
@@ -223,7 +225,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                     "Missing query bundle: call postprocess_nodes(nodes, query_str=...) or pass query_bundle=."
                 )
             if not nodes:
-                yield reranked
+                yield reranked, query_bundle.query_str
                 return
             with self.callback_manager.event(
                 CBEventType.RERANKING,
@@ -234,7 +236,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                     EventPayload.TOP_K: top_n,
                 },
             ) as event:
-                yield reranked
+                yield reranked, query_bundle.query_str
                 event.on_end(payload={EventPayload.NODES: reranked})
         finally:
             dispatcher.event(ReRankEndEvent(nodes=reranked))
@@ -277,10 +279,10 @@ def _scored_copy(node: BaseNode, retrieval_score: float | None) -> BaseNode:
     carried over as they are (locks, generators, open files and other objects that cannot be copied or
     pickled included).
     """
-    containers = {
+    containers: dict[str, Any] = {
         name: value.copy()
         for name in type(node).model_fields
-        if type(value := getattr(node, name, None)) in (dict, list)
+        if isinstance(value := getattr(node, name, None), dict | list) and type(value) in (dict, list)
     }
     containers["metadata"] = {**node.metadata, RETRIEVAL_SCORE_KEY: retrieval_score}
     return node.model_copy(update=containers)

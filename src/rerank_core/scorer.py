@@ -246,7 +246,9 @@ class CrossEncoderScorer(Scorer):
                 ``rank_window_size`` (score only the first N texts; the rest are dropped, not scored),
                 ``min_score`` (drop results whose activated score is below it) and ``top_n`` (keep at most
                 this many, after ``min_score``; ``None`` keeps all).
-            batch_size, show_progress, instruction: As in :meth:`score`.
+            batch_size: Pairs per forward pass for this call (default: the scorer's).
+            show_progress: Show a progress bar over the model batches.
+            instruction: As in :meth:`score`.
 
         Returns:
             ``Ranked(index, score)`` records, best first; ties keep input order.

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rerank_core.backends import onnx_export
 from rerank_core.engine.cache_dir import default_cache_dir
@@ -48,7 +48,7 @@ def model_files(
         return shipped, folder, chosen
     fp32 = find_graph(folder, onnx_export.ONNX_FILE)
     if fp32 is None:
-        quantize = "int8" if precision == "int8" else None
+        quantize: Literal["int8"] | None = "int8" if precision == "int8" else None
         key = [
             *fingerprint(folder),
             f"opset={_OPSET}",

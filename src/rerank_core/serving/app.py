@@ -14,7 +14,8 @@ guard of :mod:`rerank_core.serving.proxy_guard`); call it with :class:`rerank_co
 # No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations as live objects.
 import asyncio
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import numpy as np
 
@@ -30,7 +31,7 @@ try:
     from pydantic import ValidationError
     from ray import serve
     from ray.exceptions import ActorUnavailableError, RayActorError
-    from ray.serve import Application
+    from ray.serve import Application, Deployment
     from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
     from ray.serve.handle import DeploymentHandle
     from starlette.exceptions import HTTPException
@@ -68,7 +69,7 @@ api = FastAPI(title="crossrank", summary="Cross-encoder reranking over HTTP.")
 # Ray Serve serialises the routes when the class below is decorated: every helper they call is defined above it.
 
 
-def _error(status: int, kind: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(status: int, kind: str, detail: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(ErrorBody(error=kind, detail=detail).model_dump(), status_code=status, headers=headers)
 
 
@@ -192,8 +193,9 @@ class RerankScorer:
     def __init__(self, model: str, scorer_options: dict[str, Any], max_merged_pairs: int, merge_wait_ms: float) -> None:
         keep_replica_grpc_on_loopback()
         self.scorer = CrossEncoderScorer(model, **scorer_options).load()
-        self.shared_batch.set_max_batch_size(max_merged_pairs)
-        self.shared_batch.set_batch_wait_timeout_s(merge_wait_ms / 1000)
+        batch = cast(Any, self.shared_batch)  # @serve.batch adds these setters; its type hints do not say so
+        batch.set_max_batch_size(max_merged_pairs)
+        batch.set_batch_wait_timeout_s(merge_wait_ms / 1000)
         self.requests_scored = 0
         self.batches_run = 0
         self.requests_in_flight = 0
@@ -358,12 +360,13 @@ def build_app(
         if not 0 < min_replicas <= max_replicas:
             raise InvalidArgumentError(f"Need 0 < min_replicas <= max_replicas, got {min_replicas}, {max_replicas}.")
         scaling = {"autoscaling_config": {"min_replicas": min_replicas, "max_replicas": max_replicas}}
-    scorer = RerankScorer.options(
+    # @serve.deployment turns each class into a Deployment; its type hints keep the class's own type.
+    scorer = cast(Deployment, RerankScorer).options(
         **scaling,
         max_ongoing_requests=check_positive_int("max_ongoing_requests", max_ongoing_requests),
         ray_actor_options={"num_cpus": num_cpus, "num_gpus": num_gpus},
     ).bind(model, scorer_options, max_merged_pairs, merge_wait_ms)
-    ingress = RerankIngress.options(
+    ingress = cast(Deployment, RerankIngress).options(
         num_replicas=check_positive_int("ingress_replicas", ingress_replicas),
         max_ongoing_requests=check_positive_int("ingress_max_ongoing_requests", ingress_max_ongoing_requests),
     )

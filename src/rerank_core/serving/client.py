@@ -63,7 +63,8 @@ class RemoteScorer(Scorer):
     ``CrossEncoderRerank(model=RemoteScorer(url))``. Arguments are checked here first, so bad input raises
     the same typed errors as in-process scoring without a round trip; lone surrogates in the query or texts
     are sent as U+FFFD, as the local scorer reads them. Ranking (window, ``min_score``, ``top_n``) runs on
-    the server, and its answer is checked against the request before it is returned.
+    the server, and its answer is checked against the request before it is returned. Every call raises the
+    errors below, the constructor only ``InvalidArgumentError``.
 
     Args:
         url: The server's base URL, for example ``http://127.0.0.1:8000`` (a path prefix is kept; no query).
@@ -75,7 +76,7 @@ class RemoteScorer(Scorer):
         headers: Sent with every request (for example an ``Authorization`` header for a gateway); names are
             HTTP tokens and values visible ASCII.
 
-    Raises (from every call):
+    Raises:
         ServiceUnavailableError: the server cannot be reached after the retries, the connection breaks, or it
             answers 503 or 429.
         RemoteTimeoutError: the call did not end within ``timeout``, or the server answers 408.
@@ -397,7 +398,7 @@ def _check_url(url: object) -> tuple[str, str]:
 
 
 def _check_timeout(timeout: object) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, Real) or not (math.isfinite(timeout) and timeout > 0):
+    if isinstance(timeout, bool) or not isinstance(timeout, Real) or not 0 < float(timeout) < math.inf:
         raise InvalidArgumentError(f"timeout must be a positive, finite number of seconds, got {timeout!r}.")
     return float(timeout)
 
