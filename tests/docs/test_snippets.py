@@ -18,7 +18,7 @@ import pytest
 from snippets import FLAGS, SKIP, Snippet, commands, snippets
 
 PROJECT = Path(__file__).resolve().parents[2]
-DOCUMENTS = sorted([*PROJECT.glob("*.md"), *PROJECT.glob("benchmarks/*.md")])
+DOCUMENTS = sorted([*PROJECT.glob("*.md"), *PROJECT.glob("benchmarks/*.md"), *PROJECT.glob("docs/*.md")])
 SNIPPETS = [snippet for path in DOCUMENTS for snippet in snippets(path)]
 HUB_MODELS = {
     "cross-encoder/ms-marco-MiniLM-L6-v2": "CROSSRANK_MODEL",
