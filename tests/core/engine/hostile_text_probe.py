@@ -1,6 +1,6 @@
 """Peak memory of scoring calls on hostile inputs, in one fresh process.
 
-    python tests/unit/hostile_text_probe.py MODEL [--max-length N]
+    python tests/core/engine/hostile_text_probe.py MODEL [--max-length N]
 
 Loads the model and scores a small warm-up call; then, for each shape in :data:`SHAPES` (ordinary
 full-window pairs first), builds the inputs and scores them in one call, and records how far the process's
