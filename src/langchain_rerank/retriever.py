@@ -6,8 +6,10 @@ Needs ``langchain-classic``; building or loading a FAISS index also needs ``lang
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Sequence
 from os import PathLike
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
@@ -21,13 +23,14 @@ from pydantic import field_validator
 from rerank_core import (
     DEFAULT_EMBED_MODEL,
     DEFAULT_MODEL,
-    CrossEncoderScorer,
     InvalidArgumentError,
     InvalidTextError,
     MissingDependencyError,
+    Scorer,
 )
 from rerank_core.engine.model_loading import BI_ENCODER, loading_model
-from rerank_core.validation import check_positive_int, check_top_n
+from rerank_core.errors import IndexFolderError, IndexNotFoundError, InvalidArgumentTypeError
+from rerank_core.validation import check_positive_int, check_query, check_top_n
 
 from .compressor import CrossEncoderReranker
 
@@ -81,6 +84,7 @@ class RerankRetriever(ContextualCompressionRetriever):
         top_n: int | None = None,
         **kwargs: Any,
     ) -> list[Document]:
+        check_query(query)
         reranker = self._reranker(top_n)
         docs = self.base_retriever.invoke(query, config={"callbacks": run_manager.get_child()}, **kwargs)
         if not docs:
@@ -95,6 +99,7 @@ class RerankRetriever(ContextualCompressionRetriever):
         top_n: int | None = None,
         **kwargs: Any,
     ) -> list[Document]:
+        check_query(query)
         reranker = self._reranker(top_n)
         docs = await self.base_retriever.ainvoke(query, config={"callbacks": run_manager.get_child()}, **kwargs)
         if not docs:
@@ -112,7 +117,7 @@ class RerankRetriever(ContextualCompressionRetriever):
 def build_rerank_retriever(
     source: Sequence[Document] | VectorStore | RetrieverLike,
     *,
-    model: str | BaseCrossEncoder | CrossEncoderScorer = DEFAULT_MODEL,
+    model: str | BaseCrossEncoder | Scorer = DEFAULT_MODEL,
     top_n: int | None = 3,
     k: int | None = None,
     embeddings: Embeddings | str | None = None,
@@ -123,13 +128,13 @@ def build_rerank_retriever(
     Args:
         source: Documents to embed into a new in-memory FAISS index, or an existing vector store, or
             any retriever (a ``Runnable`` from query to documents) used as the first stage as it is.
-        model: The cross-encoder, as :class:`CrossEncoderReranker` takes it (an id or path, a
-            ``BaseCrossEncoder`` or a crossrank scorer).
+        model: The cross-encoder, as :class:`CrossEncoderReranker` takes it: an id or path, a
+            ``BaseCrossEncoder`` or any ``rerank_core.Scorer`` (``CrossEncoderScorer``, ``RemoteScorer``).
         top_n: Documents to return (also settable per call: ``invoke(query, top_n=5)``).
         k: First-stage candidates (default 20), for documents or a vector store; a retriever you pass
             keeps its own setting.
         embeddings: For documents only: a LangChain ``Embeddings`` or a sentence-transformers model id
-            or path (default ``sentence-transformers/all-MiniLM-L6-v2``, normalised embeddings).
+            or path (default ``rerank_core.DEFAULT_EMBED_MODEL``, normalised embeddings).
         **reranker_options: Other :class:`CrossEncoderReranker` fields (``min_score``, ``batch_size``,
             ``device``...).
 
@@ -137,8 +142,12 @@ def build_rerank_retriever(
         A :class:`RerankRetriever`. Save its FAISS index with :func:`save_rerank_retriever`.
 
     Raises:
-        InvalidArgumentError: ``k`` or ``embeddings`` given where they do not apply, or no documents.
-        InvalidTextError: ``source`` holds something that is not a ``Document``.
+        InvalidArgumentError: ``k`` or ``embeddings`` given where they do not apply, ``k`` not a positive
+            integer, ``embeddings`` an empty string, or no documents.
+        InvalidTextError: ``source`` is not documents, a vector store or a retriever, or holds something
+            that is not a ``Document``.
+        InvalidArgumentTypeError: ``embeddings`` is neither an ``Embeddings`` nor a model id or path.
+        ModelNotFoundError: no bi-encoder under the ``embeddings`` id or path.
 
     Example:
         .. code-block:: python
@@ -161,16 +170,28 @@ def save_rerank_retriever(
     """Save the FAISS index behind ``retriever`` with ``FAISS.save_local`` (``index_name`` .faiss and .pkl).
 
     Raises:
-        TypeError: the retriever's first stage is not a FAISS vector store.
+        InvalidArgumentTypeError: ``retriever`` is not a :class:`RerankRetriever` over a FAISS vector
+            store, ``folder_path`` is not a path, or ``index_name`` is not a string.
+        InvalidArgumentError: ``index_name`` is empty.
+        IndexFolderError: the folder cannot be created or written (for example a file stands there).
     """
-    faiss_store = _faiss_class()
+    folder, _ = _index_files(folder_path, index_name)
+    if not isinstance(retriever, RerankRetriever):
+        raise InvalidArgumentTypeError("retriever", "a RerankRetriever", retriever)
     store = getattr(retriever.base_retriever, "vectorstore", None)
-    if not isinstance(store, faiss_store):
-        raise TypeError(
-            f"save_rerank_retriever saves a FAISS first stage; this retriever's first stage is "
-            f"{type(retriever.base_retriever).__name__}. Save its index with that store's own API."
+    if not isinstance(store, _faiss_class()):
+        raise InvalidArgumentTypeError(
+            "retriever.base_retriever",
+            "a FAISS vector store's retriever (save_rerank_retriever saves a FAISS first stage)",
+            retriever.base_retriever if store is None else store,
+            "Save its index with that store's own API.",
         )
-    store.save_local(str(folder_path), index_name)
+    try:
+        store.save_local(str(folder), index_name)
+    except OSError as exc:
+        raise IndexFolderError(
+            f"Cannot save the FAISS index in {str(folder)!r}: {exc}. Pass a folder path you can write to."
+        ) from exc
 
 
 def load_rerank_retriever(
@@ -179,7 +200,7 @@ def load_rerank_retriever(
     allow_dangerous_deserialization: bool = False,
     embeddings: Embeddings | str | None = None,
     index_name: str = "index",
-    model: str | BaseCrossEncoder | CrossEncoderScorer = DEFAULT_MODEL,
+    model: str | BaseCrossEncoder | Scorer = DEFAULT_MODEL,
     top_n: int | None = 3,
     k: int | None = None,
     **reranker_options: Any,
@@ -189,7 +210,7 @@ def load_rerank_retriever(
     FAISS keeps its documents in a pickle file, and unpickling a file can run any code written into
     it. ``FAISS.load_local`` therefore refuses to load unless ``allow_dangerous_deserialization=True``;
     that choice is yours: set it only for folders you wrote yourself or otherwise trust, never for
-    files downloaded from or writable by others. Left ``False``, FAISS raises a ``ValueError``.
+    files downloaded from or writable by others. Left ``False``, loading is refused.
 
     Args:
         folder_path: The folder given to ``save_local``.
@@ -197,15 +218,46 @@ def load_rerank_retriever(
         embeddings: The embeddings the index was built with (default as in :func:`build_rerank_retriever`).
         index_name: The file name stem given to ``save_local``.
         model, top_n, k, reranker_options: As in :func:`build_rerank_retriever`.
+
+    Raises:
+        IndexNotFoundError: the folder, or its ``index_name`` .faiss or .pkl file, does not exist.
+        InvalidArgumentError: ``allow_dangerous_deserialization`` is ``False`` (FAISS refuses to
+            unpickle), the .faiss or .pkl file is not what ``save_local`` writes, ``index_name`` or
+            ``embeddings`` is an empty string, or ``k`` is not a positive integer.
+        InvalidArgumentTypeError: ``folder_path`` is not a path, ``index_name`` not a string,
+            ``allow_dangerous_deserialization`` not a bool, or ``embeddings`` neither an ``Embeddings``
+            nor a model id or path.
+        ModelNotFoundError: no bi-encoder under the ``embeddings`` id or path.
     """
-    faiss_store = _faiss_class()
+    folder, files = _index_files(folder_path, index_name)
+    if not isinstance(allow_dangerous_deserialization, bool):
+        raise InvalidArgumentTypeError(
+            "allow_dangerous_deserialization", "True or False", allow_dangerous_deserialization
+        )
+    missing = [path.name for path in files if not path.is_file()]
+    if missing:
+        raise IndexNotFoundError(
+            f"{str(folder)!r} holds no saved FAISS index named {index_name!r} ({' and '.join(missing)} missing). "
+            "Save one there with save_rerank_retriever, or pass the folder and index_name it was saved with."
+        )
     reranker = CrossEncoderReranker(model=model, top_n=top_n, **reranker_options)
-    store = faiss_store.load_local(
-        str(folder_path),
-        _embeddings(embeddings),
-        index_name,
-        allow_dangerous_deserialization=allow_dangerous_deserialization,
-    )
+    embedder = _embeddings(embeddings)
+    try:
+        store = _faiss_class().load_local(
+            str(folder), embedder, index_name, allow_dangerous_deserialization=allow_dangerous_deserialization
+        )
+    except RuntimeError as exc:  # faiss.read_index: the file is not a FAISS index
+        raise InvalidArgumentError(f"{str(files[0])!r} is not a readable FAISS index: {exc}") from exc
+    except (ValueError, TypeError, EOFError, pickle.UnpicklingError) as exc:
+        if not allow_dangerous_deserialization:  # load_local's refusal, raised before it reads a file
+            raise InvalidArgumentError(
+                f"Refusing to load {str(files[1])!r}: allow_dangerous_deserialization is False, and unpickling "
+                "a file can run any code written into it. Pass allow_dangerous_deserialization=True only for "
+                "a folder you wrote yourself or otherwise trust."
+            ) from exc
+        raise InvalidArgumentError(
+            f"{str(files[1])!r} is not a FAISS docstore saved by save_rerank_retriever: {exc}"
+        ) from exc
     return RerankRetriever(base_retriever=_first_stage(store, k, None), base_compressor=reranker)
 
 
@@ -234,6 +286,18 @@ def _first_stage(
     return store.as_retriever(search_kwargs=candidates)
 
 
+def _index_files(folder_path: object, index_name: object) -> tuple[Path, tuple[Path, Path]]:
+    """The folder and the .faiss and .pkl files of the index ``index_name`` in it; bad arguments are refused."""
+    if not isinstance(folder_path, (str, PathLike)):
+        raise InvalidArgumentTypeError("folder_path", "a folder path (str or os.PathLike)", folder_path)
+    if not isinstance(index_name, str):
+        raise InvalidArgumentTypeError("index_name", "a string (the file name stem)", index_name)
+    if not index_name:
+        raise InvalidArgumentError("index_name is empty; pass the file name stem of the index (default 'index').")
+    folder = Path(folder_path)
+    return folder, (folder / f"{index_name}.faiss", folder / f"{index_name}.pkl")
+
+
 def _documents(source: object) -> list[Document]:
     """``source`` as a non-empty list of ``Document``; anything else is refused, naming the culprit."""
     if isinstance(source, (str, bytes, Document)) or not isinstance(source, Sequence):
@@ -250,11 +314,15 @@ def _embeddings(embeddings: Embeddings | str | None) -> Embeddings:
     """``embeddings`` as a LangChain ``Embeddings``; a model id or path loads ``HuggingFaceEmbeddings``."""
     if isinstance(embeddings, Embeddings):
         return embeddings
+    if embeddings is not None and not isinstance(embeddings, str):
+        raise InvalidArgumentTypeError("embeddings", "a LangChain Embeddings or a model id or path", embeddings)
+    if embeddings is not None and not embeddings.strip():
+        raise InvalidArgumentError("embeddings is an empty string; pass a model id or path, or None for the default.")
     try:
         from langchain_huggingface import HuggingFaceEmbeddings
     except ModuleNotFoundError as exc:
         raise MissingDependencyError(exc.name or "langchain-huggingface", "faiss") from exc
-    model_name = embeddings or DEFAULT_EMBED_MODEL
+    model_name = DEFAULT_EMBED_MODEL if embeddings is None else embeddings
     with loading_model(model_name, BI_ENCODER):
         return HuggingFaceEmbeddings(model_name=model_name, encode_kwargs={"normalize_embeddings": True})
 

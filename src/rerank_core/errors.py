@@ -19,6 +19,23 @@ class InvalidArgumentError(RerankError, ValueError):
     """An option or ranking argument is out of range (batch size, top_n, window, threshold...)."""
 
 
+class InvalidArgumentTypeError(RerankError, TypeError):
+    """An argument other than a text to score has the wrong type; the message names it and what it takes."""
+
+    def __init__(self, argument: str, expected: str, value: object, hint: str = "") -> None:
+        message = f"{argument} must be {expected}, got {type(value).__name__}."
+        super().__init__(f"{message} {hint}" if hint else message)
+        self.argument = argument
+
+
+class IndexFolderError(RerankError, OSError):
+    """The folder of a saved FAISS index cannot be written or read (a file stands there, no permission...)."""
+
+
+class IndexNotFoundError(IndexFolderError, FileNotFoundError):
+    """A folder holds no saved FAISS index: the folder or one of the index's files is missing."""
+
+
 class MissingDependencyError(RerankError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 

@@ -136,9 +136,6 @@ def test_no_candidates_gives_no_documents(ce_model_path, query):
 
 def test_save_and_load_round_trip(retriever, lc_embeddings, ce_model_path, query, tmp_path):
     save_rerank_retriever(retriever, tmp_path / "index")
-    with pytest.raises(ValueError, match="allow_dangerous_deserialization"):
-        load_rerank_retriever(tmp_path / "index", embeddings=lc_embeddings, model=ce_model_path)
-
     loaded = load_rerank_retriever(
         tmp_path / "index",
         allow_dangerous_deserialization=True,
@@ -148,12 +145,6 @@ def test_save_and_load_round_trip(retriever, lc_embeddings, ce_model_path, query
         top_n=3,
     )
     assert dump(loaded.invoke(query)) == dump(retriever.invoke(query))
-
-
-def test_save_needs_a_faiss_first_stage(small_faiss, ce_model_path, tmp_path):
-    retriever = build_rerank_retriever(RunnableLambda(lambda q: []), model=ce_model_path)
-    with pytest.raises(TypeError, match="FAISS"):
-        save_rerank_retriever(retriever, tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,6 @@ from llamaindex_rerank import (
     build_rerank_query_engine,
     load_faiss_index,
 )
-from rerank_core import InvalidArgumentError
 
 SMALL = [
     ("zebra", "Zebrafish regenerate heart tissue after injury through cardiomyocyte proliferation."),
@@ -129,18 +128,3 @@ def test_build_from_nodes_in_one_call(tmp_path, li_embed_model, ce_model_path, s
     retrieval = {n.node.node_id: float(n.score) for n in first_stage}
     assert all(n.node.metadata["retrieval_score"] == pytest.approx(retrieval[n.node.node_id]) for n in context)
     assert (tmp_path / "docstore.json").is_file()
-
-
-def test_bad_input_is_rejected(tmp_path, li_embed_model, small_nodes):
-    with pytest.raises(TypeError, match="list of LlamaIndex Documents or nodes"):
-        build_faiss_index("some text", embed_model=li_embed_model)
-    with pytest.raises(TypeError, match=r"nodes\[1\] is a str"):
-        build_faiss_index([small_nodes[0], "text"], embed_model=li_embed_model)
-    with pytest.raises(TypeError, match="mixes Documents"):
-        build_faiss_index([small_nodes[0], Document(text="x")], embed_model=li_embed_model)
-    with pytest.raises(TypeError, match="embed_model"):
-        build_faiss_index(small_nodes, embed_model=3)
-    with pytest.raises(InvalidArgumentError, match="similarity_top_k"):
-        build_rerank_query_engine(small_nodes, similarity_top_k=0, embed_model=li_embed_model, llm=MockLLM())
-    with pytest.raises(FileNotFoundError, match="no persisted index"):
-        load_faiss_index(tmp_path, embed_model=li_embed_model)
