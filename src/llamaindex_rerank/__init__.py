@@ -5,8 +5,9 @@
 loads neither LangChain nor FAISS, torch or the embedding model: those load when first used.
 """
 
+from rerank_core import DEFAULT_EMBED_MODEL
+
 from .faiss_pipeline import (
-    DEFAULT_EMBED_MODEL,
     RerankPipeline,
     build_faiss_index,
     build_rerank_query_engine,
