@@ -18,7 +18,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import RetrieverLike
 from langchain_core.runnables import Runnable
 from langchain_core.vectorstores import VectorStore
-from pydantic import field_validator
+from pydantic import model_validator
 
 from rerank_core import (
     DEFAULT_EMBED_MODEL,
@@ -51,9 +51,10 @@ class RerankRetriever(ContextualCompressionRetriever):
     """A ``ContextualCompressionRetriever`` whose compressor is a :class:`CrossEncoderReranker`.
 
     It retrieves candidates with ``base_retriever`` and reranks them with ``base_compressor``, as its
-    parent does, and also takes the number of results, ``top_n``, in the constructor and per call:
-    ``retriever.invoke(query, top_n=5)``. Other ``invoke`` keywords go to the first stage (``k=50``
-    asks a vector-store retriever for 50 candidates).
+    parent does, and also takes the number of results, ``top_n``, in the constructor (where it sets the
+    reranker's own ``top_n``, with its meaning: ``None`` keeps every scored document) and per call:
+    ``retriever.invoke(query, top_n=5)`` (omitted or ``None``: the reranker's). Other ``invoke`` keywords
+    go to the first stage (``k=50`` asks a vector-store retriever for 50 candidates).
 
     Example:
         .. code-block:: python
@@ -67,14 +68,22 @@ class RerankRetriever(ContextualCompressionRetriever):
     """
 
     base_compressor: CrossEncoderReranker
-    """The reranker applied to the first stage's candidates."""
-    top_n: int | None = None
-    """Documents to return; ``None`` uses the reranker's own ``top_n``."""
+    """The reranker applied to the first stage's candidates; its ``top_n`` is the number of results."""
 
-    @field_validator("top_n")
+    @model_validator(mode="before")
     @classmethod
-    def _check_top_n(cls, top_n: int | None) -> int | None:
-        return check_top_n(top_n)
+    def _top_n_sets_the_reranker(cls, data: Any) -> Any:
+        """``RerankRetriever(..., top_n=5)`` builds the retriever around a copy of the reranker with that ``top_n``."""
+        if not isinstance(data, dict) or "top_n" not in data:
+            return data
+        data = dict(data)
+        top_n = check_top_n(data.pop("top_n"))
+        reranker = data.get("base_compressor")
+        if isinstance(reranker, CrossEncoderReranker):
+            data["base_compressor"] = reranker.model_copy(update={"top_n": top_n})
+        elif isinstance(reranker, dict):
+            data["base_compressor"] = {**reranker, "top_n": top_n}
+        return data
 
     def _get_relevant_documents(
         self,
@@ -107,8 +116,8 @@ class RerankRetriever(ContextualCompressionRetriever):
         return list(await reranker.acompress_documents(docs, query, callbacks=run_manager.get_child()))
 
     def _reranker(self, top_n: int | None) -> CrossEncoderReranker:
-        """The reranker with the per-call ``top_n``, else this retriever's, else its own."""
-        wanted = check_top_n(top_n if top_n is not None else self.top_n)
+        """The reranker with the per-call ``top_n`` (``None``: as it is)."""
+        wanted = check_top_n(top_n)
         if wanted is None or wanted == self.base_compressor.top_n:
             return self.base_compressor
         return self.base_compressor.model_copy(update={"top_n": wanted})

@@ -18,6 +18,7 @@ from rerank_core import (
     DEFAULT_MODEL,
     CrossEncoderScorer,
     InvalidArgumentError,
+    InvalidArgumentTypeError,
     InvalidQueryError,
     InvalidTextError,
     Ranked,
@@ -123,9 +124,11 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                 device, trust_remote_code = options.pop("device"), options.pop("trust_remote_code")
                 kwargs.update(options)
         elif not isinstance(model, str):
-            raise TypeError(
-                "model must be a Hugging Face model id, a local folder path or a "
-                f"rerank_core.Scorer (CrossEncoderScorer, RemoteScorer), got {type(model).__name__}."
+            raise InvalidArgumentTypeError(
+                "model",
+                "a Hugging Face model id, a local folder path or a rerank_core.Scorer (CrossEncoderScorer, "
+                "RemoteScorer)",
+                model,
             )
         super().__init__(
             top_n=top_n,

@@ -10,7 +10,10 @@ from rerank_core.base import Scorer
 from rerank_core.engine.model_loading import DEFAULT_EMBED_MODEL
 from rerank_core.errors import (
     DeviceUnavailableError,
+    IndexFolderError,
+    IndexNotFoundError,
     InvalidArgumentError,
+    InvalidArgumentTypeError,
     InvalidQueryError,
     InvalidTextError,
     MissingDependencyError,
@@ -52,7 +55,10 @@ __all__ = [
     "DEFAULT_MODEL",
     "CrossEncoderScorer",
     "DeviceUnavailableError",
+    "IndexFolderError",
+    "IndexNotFoundError",
     "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "InvalidQueryError",
     "InvalidTextError",
     "MissingDependencyError",
