@@ -361,11 +361,15 @@ def build_app(
             raise InvalidArgumentError(f"Need 0 < min_replicas <= max_replicas, got {min_replicas}, {max_replicas}.")
         scaling = {"autoscaling_config": {"min_replicas": min_replicas, "max_replicas": max_replicas}}
     # @serve.deployment turns each class into a Deployment; its type hints keep the class's own type.
-    scorer = cast(Deployment, RerankScorer).options(
-        **scaling,
-        max_ongoing_requests=check_positive_int("max_ongoing_requests", max_ongoing_requests),
-        ray_actor_options={"num_cpus": num_cpus, "num_gpus": num_gpus},
-    ).bind(model, scorer_options, max_merged_pairs, merge_wait_ms)
+    scorer = (
+        cast(Deployment, RerankScorer)
+        .options(
+            **scaling,
+            max_ongoing_requests=check_positive_int("max_ongoing_requests", max_ongoing_requests),
+            ray_actor_options={"num_cpus": num_cpus, "num_gpus": num_gpus},
+        )
+        .bind(model, scorer_options, max_merged_pairs, merge_wait_ms)
+    )
     ingress = cast(Deployment, RerankIngress).options(
         num_replicas=check_positive_int("ingress_replicas", ingress_replicas),
         max_ongoing_requests=check_positive_int("ingress_max_ongoing_requests", ingress_max_ongoing_requests),
