@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -212,19 +212,22 @@ def measure(job: LlmJob) -> dict[str, Any]:
     import torch
 
     from rerank_core import CrossEncoderScorer
+    from rerank_core.backends.torch_backend import TorchBackend
     from rerank_core.backends.torch_heads import ScoringModule
     from rerank_core.engine.activation import relevance_scores
     from rerank_core.engine.batching import length_sorted_batches, pad_batch
 
     scorer = CrossEncoderScorer(
         job.model,
+        backend="torch",
         precision=job.precision,
         batch_size=BATCH_SIZE,
         device=job.device,
         max_length=job.max_length,
         activation="none",
     ).load()
-    backend, encoder = scorer._loaded_model()
+    loaded, encoder = scorer._loaded_model()
+    backend = cast(TorchBackend, loaded)  # backend="torch": the recipe rows run its Hugging Face model
     hf = backend.module.model
     columns = list(backend.spec.score_token_ids)
     device = next(hf.parameters()).device

@@ -26,6 +26,6 @@ class LlamaIndexRoute:
         return [item.node.node_id for item in self.postprocessor.postprocess_nodes(prepared, query_str=query)]
 
     async def ascored(self, query: str, prepared: list[NodeWithScore]) -> list[tuple[str, float]]:
-        """``apostprocess_nodes``; (id, score) of every candidate, best first."""
+        """``apostprocess_nodes``; (id, score) of every candidate, best first (NaN where a node has no score)."""
         results = await self.postprocessor.apostprocess_nodes(prepared, query_str=query)
-        return [(item.node.node_id, float(item.score)) for item in results]
+        return [(item.node.node_id, float("nan") if item.score is None else item.score) for item in results]
