@@ -6,19 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 PROJECT = Path(__file__).resolve().parents[1]
 HANG_GUARD_S = 1800
 """Fails a mypy run that hangs; a cold cache takes 1.5 to 5 minutes on 2 busy cores, a warm one about 15 s."""
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="type errors remain in modules being restructured (rerank_core/serving/app.py and client.py, "
-    "rerank_core/backends/onnx_files.py, llamaindex_rerank/postprocessor.py, crossrank_cli, crossrank_harness); "
-    "remove this mark once they are fixed",
-)
 def test_mypy_reports_no_errors():
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(PROJECT / ".mypy_cache")],

@@ -13,9 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from rerank_core.backends import BACKENDS
-from rerank_core.backends.precision import PRECISIONS
-from rerank_core.engine.families import FAMILIES
+from rerank_core import ScorerOptions
+from rerank_core.options import option_choices
 
 MODEL_ENV = "CROSSRANK_MODEL"
 """Environment variable naming the cross-encoder (id or local folder) the commands use by default."""
@@ -27,12 +26,24 @@ RAY_ADDRESS_ENV = "RAY_ADDRESS"
 MODEL_HELP = "Cross-encoder: a Hugging Face id or a local folder."
 
 
-BackendChoice = StrEnum("BackendChoice", {name: name for name in BACKENDS})  # type: ignore[misc]
+def _choices(option: str, enum_name: str) -> Any:
+    """The values of scorer option ``option`` (from :class:`rerank_core.ScorerOptions`) as an enum for typer.
+
+    Built when the CLI is imported, so a type checker sees neither its members nor a type (hence ``Any``).
+    """
+    return StrEnum(enum_name, {value: value for value in option_choices(option)})
+
+
+BackendChoice = _choices("backend", "BackendChoice")
 """``--backend`` values: the engine's backends."""
-FamilyChoice = StrEnum("FamilyChoice", {name: name for name in FAMILIES})  # type: ignore[misc]
+FamilyChoice = _choices("family", "FamilyChoice")
 """``--family`` values: the engine's model families."""
-PrecisionChoice = StrEnum("PrecisionChoice", {name: name for name in PRECISIONS})  # type: ignore[misc]
+PrecisionChoice = _choices("precision", "PrecisionChoice")
 """``--precision`` values: ``auto`` is the fastest precision that keeps the ranking on this machine."""
+DEFAULT_BACKEND: Any = BackendChoice(ScorerOptions.model_fields["backend"].default)
+"""The scorer's default backend, as a ``--backend`` value."""
+DEFAULT_PRECISION: Any = PrecisionChoice(ScorerOptions.model_fields["precision"].default)
+"""The scorer's default precision, as a ``--precision`` value."""
 
 
 DataDirArgument = Annotated[
@@ -45,15 +56,17 @@ ModelOption = Annotated[str, typer.Option(envvar=MODEL_ENV, help=MODEL_HELP)]
 EmbedModelOption = Annotated[
     str, typer.Option(envvar=EMBED_MODEL_ENV, help="Bi-encoder of --first-stage dense: a Hugging Face id or a folder.")
 ]
+# The three choice enums are built from the option schema at import time: a type checker cannot see them.
 BackendOption = Annotated[
-    BackendChoice,
+    BackendChoice,  # type: ignore[valid-type]
     typer.Option(help="Inference backend: torch (PyTorch) or onnx (ONNX Runtime; a checkpoint is exported once)."),
 ]
 PrecisionOption = Annotated[
-    PrecisionChoice, typer.Option(help="Numeric precision (auto: the fastest that keeps the ranking on the device).")
+    PrecisionChoice,  # type: ignore[valid-type]
+    typer.Option(help="Numeric precision (auto: the fastest that keeps the ranking on the device)."),
 ]
 FamilyOption = Annotated[
-    FamilyChoice | None,
+    FamilyChoice | None,  # type: ignore[valid-type]
     typer.Option(help="Model family: how inputs are built and scores read (default: detected from the checkpoint)."),
 ]
 InstructionOption = Annotated[

@@ -16,15 +16,15 @@ from rerank_core.serving.wire import ServeLimits
 
 from .exit_codes import reported_errors
 from .options import (
+    DEFAULT_BACKEND,
+    DEFAULT_PRECISION,
     AddressOption,
-    BackendChoice,
     BackendOption,
     DeviceOption,
     FamilyOption,
     InstructionOption,
     ModelOption,
     NumGpusOption,
-    PrecisionChoice,
     PrecisionOption,
 )
 
@@ -85,8 +85,8 @@ def serve_command(
         float, typer.Option(min=0, help="CPUs each Ray actor reserves (PyTorch uses as many threads).")
     ] = 1.0,
     num_gpus: NumGpusOption = 0.0,
-    backend: BackendOption = BackendChoice.torch,
-    precision: PrecisionOption = PrecisionChoice.auto,
+    backend: BackendOption = DEFAULT_BACKEND,
+    precision: PrecisionOption = DEFAULT_PRECISION,
     family: FamilyOption = None,
     instruction: InstructionOption = None,
     device: DeviceOption = None,
@@ -119,9 +119,9 @@ def serve_command(
             limits=limits,
             num_cpus=num_cpus,
             num_gpus=num_gpus,
-            backend=backend.value,
-            precision=precision.value,
-            family=None if family is None else family.value,
+            backend=str(backend),
+            precision=str(precision),
+            family=None if family is None else str(family),
             instruction=instruction,
             device=device,
         )
@@ -153,7 +153,7 @@ def keep_ray_on_loopback() -> None:
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     constants = sys.modules.get("ray._private.ray_constants")
     if constants is not None:
-        constants.ENABLE_RAY_CLUSTER = False
+        setattr(constants, "ENABLE_RAY_CLUSTER", False)  # noqa: B010 (a constant of Ray's, not in its type hints)
 
 
 def serve_until_stopped(
@@ -166,7 +166,10 @@ def serve_until_stopped(
 
     from rerank_core.serving.app import serve_start_options
 
-    ray.init(address=address, **({"include_dashboard": False} if starts_local_ray(address) else {}))
+    if starts_local_ray(address):
+        ray.init(address=address, include_dashboard=False)
+    else:
+        ray.init(address=address)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # after ray.init, which installs a handler that aborts
     try:

@@ -226,7 +226,10 @@ def load_rerank_retriever(
         allow_dangerous_deserialization: Passed to ``FAISS.load_local`` (see above).
         embeddings: The embeddings the index was built with (default as in :func:`build_rerank_retriever`).
         index_name: The file name stem given to ``save_local``.
-        model, top_n, k, reranker_options: As in :func:`build_rerank_retriever`.
+        model: The cross-encoder, as in :func:`build_rerank_retriever`.
+        top_n: Documents to return, as in :func:`build_rerank_retriever`.
+        k: First-stage candidates, as in :func:`build_rerank_retriever`.
+        **reranker_options: Other :class:`CrossEncoderReranker` fields, as in :func:`build_rerank_retriever`.
 
     Raises:
         IndexNotFoundError: the folder, or its ``index_name`` .faiss or .pkl file, does not exist.

@@ -36,12 +36,6 @@ def test_the_reference_renders_every_public_name(package):
     assert not missing, f"docs/reference has no '::: {package}.NAME' for {missing}"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="griffe warnings from docstrings outside this change: src/rerank_core/scorer.py (rank's "
-    "'batch_size, show_progress, instruction') and src/langchain_rerank/retriever.py (load_rerank_retriever's "
-    "'model, top_n, k, reranker_options'); remove this mark once they are fixed",
-)
 def test_the_site_builds_without_warnings(tmp_path):
     site = tmp_path / "site"
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONDONTWRITEBYTECODE": "1"}
