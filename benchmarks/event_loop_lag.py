@@ -95,7 +95,7 @@ def _adapters(model: str, precision: str) -> tuple[Any, Any]:
 
     langchain = CrossEncoderReranker(model=model, top_n=4, precision=precision)
     llamaindex = CrossEncoderRerank(model=model, top_n=4, precision=precision, metadata_mode="none")
-    assert langchain._scorer() is llamaindex.scorer, "the adapters should share one scorer"
+    assert langchain.scorer is llamaindex.scorer, "the adapters should share one scorer"
     return langchain, llamaindex
 
 

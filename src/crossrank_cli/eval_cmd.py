@@ -30,6 +30,7 @@ from .options import (
     ProgressOption,
     k_option,
     queries_option,
+    scorer_flags,
 )
 from .output import write_json
 
@@ -116,11 +117,7 @@ def eval_command(
         rank_window_sizes=windows,
         queries=queries,
         batch_size=batch_size,
-        backend=str(backend),
-        precision=str(precision),
-        family=None if family is None else str(family),
-        instruction=instruction,
-        device=device,
+        **scorer_flags(backend, precision, family, instruction, device),
         engine=engine.value,
         actors=actors,
         num_gpus=num_gpus,

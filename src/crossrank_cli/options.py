@@ -97,3 +97,16 @@ def queries_option(default: str) -> Any:
 def k_option(default: str | bool = True) -> Any:
     """``--k K``: candidates per query from the first stage; ``default`` describes the default if not the value."""
     return typer.Option("--k", min=1, show_default=default, help="Candidates per query: the first stage's top K.")
+
+
+def scorer_flags(
+    backend: Any, precision: Any, family: Any, instruction: str | None, device: str | None
+) -> dict[str, Any]:
+    """The scorer options that ``--backend``, ``--precision``, ``--family``, ``--instruction`` and ``--device`` set."""
+    return {
+        "backend": str(backend),
+        "precision": str(precision),
+        "family": None if family is None else str(family),
+        "instruction": instruction,
+        "device": device,
+    }

@@ -26,6 +26,7 @@ from .options import (
     ModelOption,
     NumGpusOption,
     PrecisionOption,
+    scorer_flags,
 )
 
 if TYPE_CHECKING:
@@ -119,11 +120,7 @@ def serve_command(
             limits=limits,
             num_cpus=num_cpus,
             num_gpus=num_gpus,
-            backend=str(backend),
-            precision=str(precision),
-            family=None if family is None else str(family),
-            instruction=instruction,
-            device=device,
+            **scorer_flags(backend, precision, family, instruction, device),
         )
         serve_until_stopped(app, model=model, host=host, port=port, address=address, limits=limits)
 

@@ -21,14 +21,13 @@ from langchain_core.vectorstores import VectorStore
 from pydantic import model_validator
 
 from rerank_core import (
-    DEFAULT_EMBED_MODEL,
     DEFAULT_MODEL,
     InvalidArgumentError,
     InvalidTextError,
     MissingDependencyError,
     Scorer,
 )
-from rerank_core.engine.model_loading import BI_ENCODER, loading_model
+from rerank_core.engine.model_loading import BI_ENCODER, embed_model_name, loading_model
 from rerank_core.errors import IndexFolderError, IndexNotFoundError, InvalidArgumentTypeError
 from rerank_core.validation import check_positive_int, check_query, check_top_n
 
@@ -326,15 +325,11 @@ def _embeddings(embeddings: Embeddings | str | None) -> Embeddings:
     """``embeddings`` as a LangChain ``Embeddings``; a model id or path loads ``HuggingFaceEmbeddings``."""
     if isinstance(embeddings, Embeddings):
         return embeddings
-    if embeddings is not None and not isinstance(embeddings, str):
-        raise InvalidArgumentTypeError("embeddings", "a LangChain Embeddings or a model id or path", embeddings)
-    if embeddings is not None and not embeddings.strip():
-        raise InvalidArgumentError("embeddings is an empty string; pass a model id or path, or None for the default.")
+    model_name = embed_model_name(embeddings, "embeddings", "a LangChain Embeddings or a model id or path")
     try:
         from langchain_huggingface import HuggingFaceEmbeddings
     except ModuleNotFoundError as exc:
         raise MissingDependencyError(exc.name or "langchain-huggingface", "faiss") from exc
-    model_name = DEFAULT_EMBED_MODEL if embeddings is None else embeddings
     with loading_model(model_name, BI_ENCODER):
         return HuggingFaceEmbeddings(model_name=model_name, encode_kwargs={"normalize_embeddings": True})
 

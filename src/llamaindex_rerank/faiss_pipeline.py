@@ -23,8 +23,8 @@ from llama_index.core.storage.docstore.types import DEFAULT_PERSIST_FNAME as DOC
 from llama_index.core.vector_stores.simple import DEFAULT_VECTOR_STORE, NAMESPACE_SEP
 from llama_index.core.vector_stores.types import DEFAULT_PERSIST_FNAME
 
-from rerank_core import DEFAULT_EMBED_MODEL, DEFAULT_MODEL, Scorer
-from rerank_core.engine.model_loading import BI_ENCODER, loading_model
+from rerank_core import DEFAULT_MODEL, Scorer
+from rerank_core.engine.model_loading import BI_ENCODER, embed_model_name, loading_model
 from rerank_core.errors import (
     IndexFolderError,
     IndexNotFoundError,
@@ -252,15 +252,11 @@ def resolve_embed_model(embed_model: BaseEmbedding | str | None) -> BaseEmbeddin
     """
     if isinstance(embed_model, BaseEmbedding):
         return embed_model
-    if embed_model is not None and not isinstance(embed_model, str):
-        raise InvalidArgumentTypeError("embed_model", "a LlamaIndex BaseEmbedding or a model id/path", embed_model)
-    if embed_model is not None and not embed_model.strip():
-        raise InvalidArgumentError("embed_model is an empty string; pass a model id or path, or None for the default.")
+    model_name = embed_model_name(embed_model, "embed_model", "a LlamaIndex BaseEmbedding or a model id/path")
     try:
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     except ModuleNotFoundError as exc:
         raise MissingDependencyError(exc.name or "llama-index-embeddings-huggingface", "faiss") from exc
-    model_name = DEFAULT_EMBED_MODEL if embed_model is None else embed_model
     with loading_model(model_name, BI_ENCODER):
         return HuggingFaceEmbedding(model_name=model_name)
 

@@ -105,6 +105,12 @@ class CrossEncoderScorer(Scorer):
         return None if self._model is None else self._model[0].device
 
     @property
+    def max_length_used(self) -> int | None:
+        """Tokens per pair of the loaded model (``max_length=None`` resolved to the model's own limit), or ``None``
+        before loading."""
+        return None if self._model is None else self._model[1].max_length
+
+    @property
     def family_used(self) -> str | None:
         """The model family of the loaded model (``family=None`` detected), or ``None`` before loading."""
         return None if self._model is None else self._model[0].family.name

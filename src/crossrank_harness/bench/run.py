@@ -55,8 +55,9 @@ class BenchSettings:
 
 def model_max_length(model: str) -> int:
     """The token limit crossrank's engine scores ``model`` at when none is set (the model loaded on the CPU)."""
-    _, encoder = CrossEncoderScorer(model, device="cpu")._loaded_model()
-    return encoder.max_length
+    limit = CrossEncoderScorer(model, device="cpu").load().max_length_used
+    assert limit is not None, "a loaded scorer knows its token limit"
+    return limit
 
 
 def is_llm_reranker(model: str) -> bool:

@@ -17,7 +17,13 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from rerank_core.errors import ModelLoadError, ModelNotFoundError, RerankError
+from rerank_core.errors import (
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    ModelLoadError,
+    ModelNotFoundError,
+    RerankError,
+)
 
 CROSS_ENCODER = "cross-encoder"
 """The role of the reranking model."""
@@ -31,6 +37,18 @@ _progress_asked: ContextVar[bool] = ContextVar("crossrank_load_progress", defaul
 _quiet_lock = threading.Lock()
 _quiet_depth = 0
 _switches: tuple[bool, bool] = (False, False)
+
+
+def embed_model_name(value: object, argument: str, expected: str) -> str:
+    """The bi-encoder a FAISS helper loads for ``value``: a model id or path, or :data:`DEFAULT_EMBED_MODEL` for
+    ``None``; a blank string or another type is refused, naming ``argument`` and what it takes (``expected``)."""
+    if value is None:
+        return DEFAULT_EMBED_MODEL
+    if not isinstance(value, str):
+        raise InvalidArgumentTypeError(argument, expected, value)
+    if not value.strip():
+        raise InvalidArgumentError(f"{argument} is an empty string; pass a model id or path, or None for the default.")
+    return value
 
 
 @contextmanager

@@ -94,3 +94,9 @@ def test_a_dtype_in_model_kwargs_is_kept_under_auto_and_conflicts_with_an_explic
 def test_threads_belong_to_the_onnx_backend(tiny_model_dir):
     with pytest.raises(InvalidArgumentError, match="torch.set_num_threads"):
         CrossEncoderScorer(tiny_model_dir, threads=2).load()
+
+
+def test_the_token_limit_in_use_is_reported_once_loaded(tiny_model_dir):
+    own, capped = CrossEncoderScorer(tiny_model_dir), CrossEncoderScorer(tiny_model_dir, max_length=40)
+    assert own.max_length_used is None and capped.max_length_used is None
+    assert (own.load().max_length_used, capped.load().max_length_used) == (128, 40)  # the tokenizer's 128
