@@ -26,7 +26,7 @@ from langchain_core.runnables import RunnableParallel, RunnablePassthrough
 from sample_corpus import sample_dataset
 
 from langchain_rerank import build_rerank_retriever
-from rerank_core import DEFAULT_MODEL
+from rerank_core import DEFAULT_EMBED_MODEL, DEFAULT_MODEL
 
 PROMPT = ChatPromptTemplate.from_messages(
     [
@@ -76,7 +76,7 @@ def main() -> None:
 
     docs, question, relevant, label = load_corpus(args.others)
     question = args.question or question
-    embed_model = os.environ.get("CROSSRANK_EMBED_MODEL", "sentence-transformers/all-MiniLM-L6-v2")
+    embed_model = os.environ.get("CROSSRANK_EMBED_MODEL", DEFAULT_EMBED_MODEL)
     rerank_model = os.environ.get("CROSSRANK_MODEL", DEFAULT_MODEL)
     print(f"Corpus: {label}\nFirst stage: FAISS over {embed_model}\nReranker: {rerank_model}")
 

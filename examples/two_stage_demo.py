@@ -18,7 +18,7 @@ from sample_corpus import sample_dataset
 from tqdm import tqdm
 
 from crossrank_harness.data import DenseRetriever, evaluate_runs
-from rerank_core import DEFAULT_MODEL, CrossEncoderScorer
+from rerank_core import DEFAULT_EMBED_MODEL, DEFAULT_MODEL, CrossEncoderScorer
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data, label = sample_dataset(queries=50, others=1000)
-    embed_model = os.environ.get("CROSSRANK_EMBED_MODEL", "sentence-transformers/all-MiniLM-L6-v2")
+    embed_model = os.environ.get("CROSSRANK_EMBED_MODEL", DEFAULT_EMBED_MODEL)
     rerank_model = os.environ.get("CROSSRANK_MODEL", DEFAULT_MODEL)
     print(f"Corpus: {label}\nFirst stage: FAISS over {embed_model}\nReranker: {rerank_model}")
     print("Each result below reads: rank. [score] title; a * before the rank marks a passage judged relevant.\n")

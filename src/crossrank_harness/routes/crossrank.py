@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rerank_core import CrossEncoderScorer, get_scorer
+from rerank_core import Scorer, get_scorer
 
 from .base import RerankRoute
 
@@ -13,9 +13,9 @@ VIAS: tuple[str, ...] = ("core", "langchain", "llamaindex")
 
 
 class CoreRoute:
-    """``CrossEncoderScorer.rank`` over the candidates' texts."""
+    """``Scorer.rank`` over the candidates' texts (a ``CrossEncoderScorer`` for the core rows)."""
 
-    def __init__(self, scorer: CrossEncoderScorer) -> None:
+    def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
 
     def prepare(self, query: str, doc_ids: Sequence[str], texts: Sequence[str]) -> tuple[list[str], list[str]]:
