@@ -130,19 +130,8 @@ class CrossEncoderScorer(Scorer):
         if self._model is None:
             with self._lock, showing_load_progress(show_progress):
                 if self._model is None:
-                    o = self._options
-                    backend = load_backend(
-                        o.backend,
-                        self.model_name_or_path,
-                        device=o.device,
-                        precision=o.precision,
-                        threads=o.threads,
-                        max_length=o.max_length,
-                        trust_remote_code=o.trust_remote_code,
-                        model_kwargs=o.model_kwargs,
-                        family=o.family,
-                    )
-                    if o.activation == "calibrated" and backend.spec.calibration_shift is None:
+                    backend = load_backend(self.model_name_or_path, self._options)
+                    if self._options.activation == "calibrated" and backend.spec.calibration_shift is None:
                         raise InvalidArgumentError(
                             f"activation='calibrated' needs a family with a published calibration (mxbai-rerank-v2); "
                             f"{self.model_name_or_path!r} is {backend.family.name}. Use 'sigmoid' or 'none'."

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rerank_core.backends.base import Backend
 from rerank_core.errors import InvalidArgumentError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from rerank_core.options import ScorerOptions
 
 
 @dataclass(frozen=True)
@@ -46,18 +49,19 @@ def check_backend(name: str) -> str:
     return name
 
 
-def load_backend(name: str, model_name_or_path: str, **options: Any) -> Backend:
-    """Import backend ``name`` and load the model with it.
+def load_backend(model_name_or_path: str, options: ScorerOptions) -> Backend:
+    """Import the backend ``options.backend`` names and load the model with it.
 
-    Every loader takes ``model_name_or_path`` and the keyword options ``device``, ``precision``,
-    ``threads``, ``max_length``, ``trust_remote_code``, ``model_kwargs`` and ``family``.
+    Every loader takes ``(model_name_or_path, options)`` and reads the options it uses (device, precision,
+    threads, max_length, trust_remote_code, model_kwargs, family), refusing those that do not apply to it.
     """
-    entry = _BACKENDS[check_backend(name)]
+    entry = _BACKENDS[check_backend(options.backend)]
     try:
         module = importlib.import_module(entry.module)
     except ModuleNotFoundError as exc:
         raise MissingDependencyError(exc.name or entry.module, entry.extra) from exc
-    return getattr(module, entry.loader)(model_name_or_path, **options)
+    loader: Callable[[str, ScorerOptions], Backend] = getattr(module, entry.loader)
+    return loader(model_name_or_path, options)
 
 
 def supported_precisions(name: str, device_type: str) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnxruntime as ort
@@ -20,9 +20,12 @@ from tokenizers import Tokenizer
 
 from rerank_core.backends.onnx_export import MODEL_INPUTS
 from rerank_core.backends.onnx_files import model_files, read_json
-from rerank_core.backends.precision import Precision, resolve_precision
+from rerank_core.backends.precision import resolve_precision
 from rerank_core.engine.model_spec import ModelSpec, model_spec
 from rerank_core.errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError
+
+if TYPE_CHECKING:
+    from rerank_core.options import ScorerOptions
 
 logger = logging.getLogger(__name__)
 
@@ -59,22 +62,14 @@ class OnnxBackend:
         return np.asarray(logits, dtype=np.float32)
 
 
-def load_onnx_backend(
-    model_name_or_path: str,
-    *,
-    device: str | None,
-    precision: Precision,
-    threads: int | None,
-    max_length: int | None,
-    trust_remote_code: bool,
-    model_kwargs: dict[str, Any] | None,
-    family: str | None = None,
-) -> OnnxBackend:
+def load_onnx_backend(model_name_or_path: str, options: ScorerOptions) -> OnnxBackend:
     """Load a cross-encoder (ONNX folder, checkpoint folder or hub id) into an ONNX Runtime session.
 
     A checkpoint without ONNX weights is exported once (needs PyTorch) into the user cache folder;
     ``trust_remote_code`` applies to that export only.
     """
+    device, precision, threads, max_length = options.device, options.precision, options.threads, options.max_length
+    trust_remote_code, model_kwargs, family = options.trust_remote_code, options.model_kwargs, options.family
     if model_kwargs:
         raise InvalidArgumentError(
             "model_kwargs are passed to the torch backend's from_pretrained; backend='onnx' runs an ONNX graph "
@@ -83,11 +78,11 @@ def load_onnx_backend(
     resolved, providers = _resolve_device(device)
     chosen, reason = resolve_precision(precision, backend="onnx", device=resolved)
     graph, folder, family_name = model_files(model_name_or_path, chosen, trust_remote_code, family)
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = threads or _cores()
+    session_options = ort.SessionOptions()
+    session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session_options.intra_op_num_threads = threads or _cores()
     try:
-        session = ort.InferenceSession(str(graph), sess_options=options, providers=providers)
+        session = ort.InferenceSession(str(graph), sess_options=session_options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own Fail / InvalidGraph / InvalidProtobuf types
         raise ModelLoadError(
             f"ONNX Runtime cannot load {graph} ({type(exc).__name__}: {exc}). The file is damaged or not an ONNX "
@@ -121,7 +116,7 @@ def load_onnx_backend(
         session.get_providers()[0],
         chosen,
         reason,
-        options.intra_op_num_threads,
+        session_options.intra_op_num_threads,
         backend.max_length,
     )
     return backend

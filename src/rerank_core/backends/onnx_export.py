@@ -111,16 +111,16 @@ def _load_checkpoint(model_name_or_path: str, trust_remote_code: bool, family: s
             f"Exporting {model_name_or_path!r} to ONNX runs PyTorch once. Or export it on a machine that has "
             'torch with `crossrank export-onnx MODEL OUT_DIR` and load OUT_DIR with backend="onnx".',
         ) from exc
-    return load_torch_backend(
-        model_name_or_path,
+    from rerank_core.options import ScorerOptions
+
+    options = ScorerOptions(
         device="cpu",
         precision="fp32",
-        threads=None,
-        max_length=None,
         trust_remote_code=trust_remote_code,
         model_kwargs={"attn_implementation": "eager"},
         family=family,
     )
+    return load_torch_backend(model_name_or_path, options)
 
 
 def _save_tokenizer_and_config(model: Any, tokenizer: Any, out: Path) -> None:

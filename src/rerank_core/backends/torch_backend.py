@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -11,11 +11,14 @@ from tokenizers import Tokenizer
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
 from rerank_core.backends.onnx_export import MODEL_INPUTS
-from rerank_core.backends.precision import Precision, resolve_precision
+from rerank_core.backends.precision import resolve_precision
 from rerank_core.backends.torch_heads import ScoringModule
 from rerank_core.engine.model_loading import CROSS_ENCODER, loading_model
 from rerank_core.engine.model_spec import ModelSpec, model_spec
 from rerank_core.errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError
+
+if TYPE_CHECKING:
+    from rerank_core.options import ScorerOptions
 
 logger = logging.getLogger(__name__)
 
@@ -62,17 +65,7 @@ class TorchBackend:
         return self.module(*arrays).float().cpu().numpy()
 
 
-def load_torch_backend(
-    model_name_or_path: str,
-    *,
-    device: str | None,
-    precision: Precision,
-    threads: int | None,
-    max_length: int | None,
-    trust_remote_code: bool,
-    model_kwargs: dict[str, Any] | None,
-    family: str | None = None,
-) -> TorchBackend:
+def load_torch_backend(model_name_or_path: str, options: ScorerOptions) -> TorchBackend:
     """Load a reranking checkpoint (hub id or local folder) for the torch backend.
 
     The family (see :mod:`rerank_core.engine.families`) decides the model class: a sequence classifier, or a causal
@@ -80,6 +73,8 @@ def load_torch_backend(
     ``model_kwargs``; otherwise it casts the weights to the precision
     :func:`rerank_core.backends.precision.resolve_precision` picks for this device and CPU.
     """
+    device, precision, threads, max_length = options.device, options.precision, options.threads, options.max_length
+    trust_remote_code, model_kwargs, family = options.trust_remote_code, options.model_kwargs, options.family
     if threads is not None:
         raise InvalidArgumentError(
             "threads applies to backend='onnx'; the torch backend uses PyTorch's process-wide thread "
