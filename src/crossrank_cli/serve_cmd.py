@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import signal
-import sys
-import threading
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from rerank_core import DEFAULT_MODEL
+from rerank_core.serving.ray_runtime import is_loopback, keep_ray_on_loopback, serve_until_stopped, starts_local_ray
 from rerank_core.serving.wire import ServeLimits
 
 from .exit_codes import reported_errors
@@ -28,10 +24,6 @@ from .options import (
     PrecisionOption,
     scorer_flags,
 )
-
-if TYPE_CHECKING:
-    from rerank_core.serving.wire import ServeLimits
-
 
 MIB = 1024 * 1024
 _LIMITS = ServeLimits()
@@ -122,62 +114,4 @@ def serve_command(
             num_gpus=num_gpus,
             **scorer_flags(backend, precision, family, instruction, device),
         )
-        serve_until_stopped(app, model=model, host=host, port=port, address=address, limits=limits)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is a loopback address (``127.0.0.1``, ``::1``, ``localhost``)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def starts_local_ray(address: str | None) -> bool:
-    """Whether ``ray.init(address=address)`` starts a new Ray here rather than joining a running one."""
-    return (address or os.environ.get("RAY_ADDRESS") or "local") == "local"
-
-
-def keep_ray_on_loopback() -> None:
-    """Make the Ray started by this process listen on 127.0.0.1 only (GCS, raylet, workers, agents).
-
-    Ray binds its own ports to every interface unless the node's address is the loopback one, which it picks
-    where clusters are off: ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` (what Ray does on macOS and Windows).
-    Ray reads it when imported, so this is set first (and on Ray's constant if Ray is already imported).
-    """
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    constants = sys.modules.get("ray._private.ray_constants")
-    if constants is not None:
-        setattr(constants, "ENABLE_RAY_CLUSTER", False)  # noqa: B010 (a constant of Ray's, not in its type hints)
-
-
-def serve_until_stopped(
-    app: Any, *, model: str, host: str, port: int, address: str | None, limits: ServeLimits | None = None
-) -> None:
-    """Start Ray (at ``address``, without its dashboard) and Serve on ``host:port`` with the proxy guard of
-    ``limits``; run ``app`` until Ctrl-C or SIGTERM, then stop both."""
-    import ray
-    from ray import serve
-
-    from rerank_core.serving.app import serve_start_options
-
-    if starts_local_ray(address):
-        ray.init(address=address, include_dashboard=False)
-    else:
-        ray.init(address=address)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # after ray.init, which installs a handler that aborts
-    try:
-        serve.start(**serve_start_options(host, port, limits))
-        serve.run(app, route_prefix="/")
-        typer.echo(f"Serving {model} at http://{host}:{port} (POST /rerank, GET /health). Ctrl-C stops.")
-        while not stop.wait(1.0):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        typer.echo("Stopping.")
-        serve.shutdown()
-        ray.shutdown()
+        serve_until_stopped(app, model=model, host=host, port=port, address=address, limits=limits, say=typer.echo)

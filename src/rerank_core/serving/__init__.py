@@ -7,6 +7,7 @@ Every name below is imported on first use, so ``import rerank_core.serving`` nee
 - :mod:`~rerank_core.serving.client`: :class:`RemoteScorer`, a :class:`rerank_core.Scorer` over HTTP;
 - :mod:`~rerank_core.serving.app`: ``build_app`` and ``serve_start_options`` for Ray Serve;
 - :mod:`~rerank_core.serving.proxy_guard`: the connection bounds loaded into Ray Serve's HTTP proxy;
+- :mod:`~rerank_core.serving.ray_runtime`: where the Ray of ``crossrank serve`` listens, and its main loop;
 - :mod:`~rerank_core.serving.batch`: ``score_dataset`` and ``rank_scored`` on Ray Data.
 """
 
