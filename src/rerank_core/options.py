@@ -19,7 +19,7 @@ from rerank_core.engine.activation import ACTIVATIONS, Activation
 from rerank_core.engine.encoding import LONG_DOCUMENT_MODES, LongDocuments
 from rerank_core.engine.families import FAMILIES
 from rerank_core.errors import InvalidArgumentError
-from rerank_core.validation import check_instruction, check_positive_int
+from rerank_core.validation import check_instruction, check_positive_int, validated
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class ScorerOptions(BaseModel):
 
     def scorer_options(self) -> ScorerOptions:
         """These options alone, as a new object (an adapter that inherits them holds other fields too)."""
-        return ScorerOptions.model_validate({name: getattr(self, name) for name in ScorerOptions.model_fields})
+        return validated(ScorerOptions, {name: getattr(self, name) for name in ScorerOptions.model_fields})
 
     def cache_namespace(self) -> str:
         """What a score depends on among these options, as a string (the score cache's namespace)."""
