@@ -44,7 +44,7 @@ def _call(adapters, k: int) -> tuple[list[str], list[float]]:
 
 
 def test_eight_threads_of_500_calls_match_sequential_calls(adapters, tiny_model_dir):
-    assert adapters[0]._scorer() is adapters[1].scorer is get_scorer(tiny_model_dir, precision="fp32")
+    assert adapters[0].scorer is adapters[1].scorer is get_scorer(tiny_model_dir, precision="fp32")
     expected = {k: _call(adapters, k) for k in range(2 * len(REQUESTS))}
     calls = list(range(8 * 500))
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -76,7 +76,7 @@ async def test_the_event_loop_runs_while_a_forward_of_200_concurrent_requests_is
     """
     langchain, llamaindex = adapters
     scorer = llamaindex.scorer
-    assert langchain._scorer() is scorer
+    assert langchain.scorer is scorer
     expected = [_call(adapters, k) for k in range(200)]  # sequential, before the gate; loads the model
     backend, encoder = scorer._loaded_model()
     loop_thread = threading.get_ident()
