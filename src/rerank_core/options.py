@@ -7,15 +7,17 @@ field, and the score cache keys on it unless it is marked :data:`NOT_IN_SCORES`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, Self, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
 from rerank_core.backends import BACKENDS
 from rerank_core.backends.precision import Precision, check_precision
 from rerank_core.engine.activation import ACTIVATIONS, Activation
+from rerank_core.engine.chunking import CHUNKINGS, Chunking
 from rerank_core.engine.encoding import LONG_DOCUMENT_MODES, LongDocuments
 from rerank_core.engine.families import FAMILIES
 from rerank_core.errors import InvalidArgumentError
@@ -47,6 +49,20 @@ def _count(value: object, info: ValidationInfo) -> object:
     return value
 
 
+def _count_or_none(value: object, info: ValidationInfo) -> object:
+    """``None`` or an int >= 0 (not a bool)."""
+    return value if value is None else _count(value, info)
+
+
+def _folder(value: object, info: ValidationInfo) -> object:
+    """``None``, or a folder path as a string (a ``pathlib.Path`` is read as its string)."""
+    if value is None or (isinstance(value, str) and value.strip()):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise InvalidArgumentError(f"{info.field_name} must be a folder path or None, got {value!r}.")
+
+
 def _milliseconds(value: object, info: ValidationInfo) -> object:
     """A number of milliseconds in 0..1000."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1000:
@@ -58,6 +74,9 @@ def _dict(value: object) -> object:
     """``None`` read as an empty dict."""
     return {} if value is None else value
 
+
+CHUNK_OPTIONS = ("chunking", "chunk_size", "chunk_overlap", "sentence_overlap", "max_chunks_per_doc")
+"""The options that configure ``long_documents="max_chunk"``."""
 
 NOT_IN_SCORES = "not in scores"
 """Marks an option that never changes a score (how fast or how safely it is computed), so the cache ignores it."""
@@ -87,9 +106,23 @@ class ScorerOptions(BaseModel):
     logits (the positive-minus-negative margin for two labels), or ``calibrated``: the authors' calibration,
     where a family publishes one (mxbai-rerank-v2)."""
     long_documents: Annotated[LongDocuments, BeforeValidator(OneOf(LONG_DOCUMENT_MODES))] = "truncate"
-    """Balanced truncation (the query is kept), or ``max_chunk``: the best of overlapping windows."""
+    """A text that does not fit the window: ``truncate`` (balanced, the query is kept) reads its start only;
+    ``max_chunk`` cuts it into chunks (``chunking``), scores each with the query and keeps the best."""
+    chunking: Annotated[Chunking, BeforeValidator(OneOf(CHUNKINGS))] = "window"
+    """How ``max_chunk`` cuts a text (see :mod:`rerank_core.engine.chunking`): ``window`` (token windows),
+    ``sentence`` (whole sentences) or ``word`` (whole words)."""
+    chunk_size: Annotated[int | None, BeforeValidator(_positive)] = None
+    """Tokens per chunk; ``None`` (and any larger value) is the room the query leaves in the model's window."""
+    chunk_overlap: Annotated[int | None, BeforeValidator(_count_or_none)] = None
+    """``window`` and ``word``: tokens a chunk shares with the previous one; ``None`` is a quarter of the chunk."""
+    sentence_overlap: Annotated[int, BeforeValidator(_count)] = 1
+    """``sentence``: sentences a chunk repeats from the end of the previous one (Elasticsearch's default, 1)."""
+    max_chunks_per_doc: Annotated[int, BeforeValidator(_positive)] = 32
+    """``max_chunk``: the most chunks scored per text, its first ones; text beyond them is not read."""
     trust_remote_code: Annotated[bool, Field(strict=True), NOT_IN_SCORES] = False
     """Run code shipped with the checkpoint; off unless you trust its author."""
+    cache_folder: Annotated[str | None, BeforeValidator(_folder), NOT_IN_SCORES] = None
+    """Where models downloaded from the Hugging Face hub are cached (``None``: the hub's own cache folder)."""
     model_kwargs: Annotated[dict[str, Any], BeforeValidator(_dict)] = Field(default_factory=dict)
     """Passed to the model's ``from_pretrained`` (for example ``{"dtype": torch.bfloat16}``)."""
     cache_size: Annotated[int, BeforeValidator(_count), NOT_IN_SCORES] = 0
@@ -103,6 +136,25 @@ class ScorerOptions(BaseModel):
     instruction: Annotated[str | None, BeforeValidator(check_instruction), NOT_IN_SCORES] = None
     """For prompt models that take one (Qwen3-Reranker, mxbai-rerank-v2): the instruction; ``None``: the model's.
     (A call's instruction is part of its cache key.)"""
+
+    @model_validator(mode="after")
+    def _chunk_options_apply(self) -> Self:
+        """Chunk options configure ``long_documents="max_chunk"``; each strategy takes its own overlap."""
+        changed = [name for name in CHUNK_OPTIONS if getattr(self, name) != ScorerOptions.model_fields[name].default]
+        if changed and self.long_documents == "truncate":
+            raise InvalidArgumentError(
+                f"{', '.join(changed)} set how long_documents='max_chunk' cuts texts, but long_documents is "
+                "'truncate'; pass long_documents='max_chunk' too."
+            )
+        if self.chunking == "sentence" and self.chunk_overlap is not None:
+            raise InvalidArgumentError("chunking='sentence' overlaps whole sentences: set sentence_overlap, not chunk_overlap.")
+        if self.chunking != "sentence" and "sentence_overlap" in changed:
+            raise InvalidArgumentError(f"sentence_overlap applies to chunking='sentence', not {self.chunking!r}.")
+        if None not in (self.chunk_size, self.chunk_overlap) and self.chunk_overlap >= self.chunk_size:  # type: ignore[operator]
+            raise InvalidArgumentError(
+                f"chunk_overlap={self.chunk_overlap} must be smaller than chunk_size={self.chunk_size}."
+            )
+        return self
 
     def scorer_options(self) -> ScorerOptions:
         """These options alone, as a new object (an adapter that inherits them holds other fields too)."""
