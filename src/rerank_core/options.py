@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 from rerank_core.backends import BACKENDS
 from rerank_core.backends.precision import Precision, check_precision
 from rerank_core.engine.activation import ACTIVATIONS, Activation
-from rerank_core.engine.chunking import CHUNKINGS, Chunking
+from rerank_core.engine.chunking import CHUNKINGS, Chunking, ChunkPlan
 from rerank_core.engine.encoding import LONG_DOCUMENT_MODES, LongDocuments
 from rerank_core.engine.families import FAMILIES
 from rerank_core.errors import InvalidArgumentError
@@ -147,10 +147,13 @@ class ScorerOptions(BaseModel):
                 "'truncate'; pass long_documents='max_chunk' too."
             )
         if self.chunking == "sentence" and self.chunk_overlap is not None:
-            raise InvalidArgumentError("chunking='sentence' overlaps whole sentences: set sentence_overlap, not chunk_overlap.")
+            raise InvalidArgumentError(
+                "chunking='sentence' overlaps whole sentences: set sentence_overlap, not chunk_overlap."
+            )
         if self.chunking != "sentence" and "sentence_overlap" in changed:
             raise InvalidArgumentError(f"sentence_overlap applies to chunking='sentence', not {self.chunking!r}.")
-        if None not in (self.chunk_size, self.chunk_overlap) and self.chunk_overlap >= self.chunk_size:  # type: ignore[operator]
+        size, overlap = self.chunk_size, self.chunk_overlap
+        if size is not None and overlap is not None and overlap >= size:
             raise InvalidArgumentError(
                 f"chunk_overlap={self.chunk_overlap} must be smaller than chunk_size={self.chunk_size}."
             )
@@ -159,6 +162,14 @@ class ScorerOptions(BaseModel):
     def scorer_options(self) -> ScorerOptions:
         """These options alone, as a new object (an adapter that inherits them holds other fields too)."""
         return validated(ScorerOptions, {name: getattr(self, name) for name in ScorerOptions.model_fields})
+
+    def chunk_plan(self) -> ChunkPlan | None:
+        """How long texts are cut into chunks (``None``: they are truncated)."""
+        if self.long_documents == "truncate":
+            return None
+        return ChunkPlan(
+            self.chunking, self.chunk_size, self.chunk_overlap, self.sentence_overlap, self.max_chunks_per_doc
+        )
 
     def cache_namespace(self) -> str:
         """What a score depends on among these options, as a string (the score cache's namespace)."""

@@ -31,9 +31,13 @@ MinScore = Annotated[float | None, BeforeValidator(check_min_score)]
 RankWindow = Annotated[int | None, BeforeValidator(check_window)]
 """Score only the first N inputs (``None``: all)."""
 
-ScoreFn = Callable[[str, Sequence[str]], np.ndarray]
-"""Scores ``(query, texts)`` and returns one float per text, in input order."""
-AsyncScoreFn = Callable[[str, Sequence[str]], Awaitable[np.ndarray]]
+Spans = np.ndarray | Sequence[tuple[int, int]]
+"""Per text, the ``(start, end)`` characters its score was read from (an ``(n, 2)`` array or pairs)."""
+Scores = np.ndarray | tuple[np.ndarray, Spans]
+"""One float per text, in input order; with the spans they were read from, where the scorer knows them."""
+ScoreFn = Callable[[str, Sequence[str]], Scores]
+"""Scores ``(query, texts)``: one float per text, in input order (and the spans, where known)."""
+AsyncScoreFn = Callable[[str, Sequence[str]], Awaitable[Scores]]
 """The async form of :data:`ScoreFn`."""
 
 
@@ -61,16 +65,19 @@ class RankSpec(BaseModel):
             return []
         return texts if self.rank_window_size is None else texts[: self.rank_window_size]
 
-    def select(self, scores: object, count: int | None = None) -> list[Ranked]:
+    def select(self, scores: object, count: int | None = None, spans: Spans | None = None) -> list[Ranked]:
         """Order scores best first (stable on ties), apply ``min_score``, then ``top_n``.
 
         With ``count``, the scores must be that many (those of :meth:`candidates`); another number is an error.
+        With ``spans`` (one per score), each result carries its own.
         """
         values = np.asarray(scores, dtype=np.float64).reshape(-1)
         if count is not None and values.shape[0] != count:
             raise ValueError(f"The scoring function returned {values.shape[0]} scores for {count} texts.")
         order = np.argsort(-values, kind="stable")
-        ranked = [Ranked(index=int(i), score=float(values[i])) for i in order]
+        ranked = [
+            Ranked(index=int(i), score=float(values[i]), span=None if spans is None else _span(spans[i])) for i in order
+        ]
         if self.min_score is not None:
             ranked = [r for r in ranked if r.score >= self.min_score]
         return ranked if self.top_n is None else ranked[: self.top_n]
@@ -109,7 +116,7 @@ def rank_texts(
     candidates = spec.candidates(query, texts)
     if not candidates:
         return []
-    return spec.select(score_fn(query, candidates), len(candidates))
+    return _selected(spec, score_fn(query, candidates), len(candidates))
 
 
 async def arank_texts(
@@ -120,4 +127,15 @@ async def arank_texts(
     candidates = spec.candidates(query, texts)
     if not candidates:
         return []
-    return spec.select(await ascore_fn(query, candidates), len(candidates))
+    return _selected(spec, await ascore_fn(query, candidates), len(candidates))
+
+
+def _selected(spec: RankSpec, scores: Scores, count: int) -> list[Ranked]:
+    if isinstance(scores, tuple):
+        return spec.select(scores[0], count, scores[1])
+    return spec.select(scores, count)
+
+
+def _span(span: Sequence[int]) -> tuple[int, int]:
+    start, end = span
+    return int(start), int(end)

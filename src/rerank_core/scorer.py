@@ -7,6 +7,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Unpack
 
 import numpy as np
@@ -63,7 +64,7 @@ class CrossEncoderScorer(Scorer):
         given = {} if options is None else options.scorer_options().model_dump(exclude_unset=True)
         self.model_name_or_path = model_name_or_path
         self._options = validated(ScorerOptions, {**given, **overrides})
-        self.cache = (
+        self.cache: ScoreCache[tuple[float, int, int]] | None = (
             ScoreCache(self._options.cache_size, repr((model_name_or_path, self._options.cache_namespace())))
             if self._options.cache_size
             else None
@@ -75,6 +76,7 @@ class CrossEncoderScorer(Scorer):
         self._batchers_lock = threading.Lock()
         self._warned_truncation = False
         self._shift: float | None = None
+        self._chunks = self._options.chunk_plan()
 
     def __getattr__(self, name: str) -> Any:
         """Each option reads as an attribute: ``scorer.batch_size``, ``scorer.precision`` (as configured)."""
@@ -178,6 +180,16 @@ class CrossEncoderScorer(Scorer):
         Returns:
             One float32 array per group, in group order, each in its texts' order.
         """
+        return [scores for scores, _ in self._score_groups(groups, batch_size, show_progress, instruction)]
+
+    def _score_groups(
+        self,
+        groups: Sequence[tuple[str, Sequence[str]]],
+        batch_size: int | None,
+        show_progress: bool,
+        instruction: str | None,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`score_groups`, with each group's spans: per text, the characters its score was read from."""
         if isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence):
             raise InvalidArgumentError(f"groups must be a sequence of (query, texts), got {type(groups).__name__}.")
         for i, group in enumerate(groups):
@@ -188,7 +200,7 @@ class CrossEncoderScorer(Scorer):
         size = self._options.batch_size if batch_size is None else check_positive_int("batch_size", batch_size)
         instruction = check_instruction(instruction) or self._options.instruction
         cached = [self._cached(query, texts, instruction) for query, texts in groups]
-        parts = [(g, part) for g, (_, _, missing) in enumerate(cached) for part in _chunks(missing)]
+        parts = [(g, part) for g, found in enumerate(cached) for part in _chunks(found.missing)]
         if parts:
             backend, encoder = self._loaded_model(show_progress)
             for run in _runs(parts):
@@ -198,11 +210,10 @@ class CrossEncoderScorer(Scorer):
                 logits = _forward(backend, [e for pairs in encoded for e in pairs.encodings], size, show_progress)
                 start = 0
                 for (g, part), pairs in zip(run, encoded):
-                    scores, keys, _ = cached[g]
                     stop = start + len(pairs.encodings)
-                    self._fill(scores, keys, part, pairs, logits[start:stop])
+                    self._fill(cached[g], part, pairs, logits[start:stop])
                     start = stop
-        return [scores for scores, _, _ in cached]
+        return [(found.scores, found.spans) for found in cached]
 
     async def ascore(self, query: str, texts: Sequence[str], *, instruction: str | None = None) -> np.ndarray:
         """:meth:`score` for asyncio: concurrent calls on one event loop share model batches.
@@ -211,17 +222,21 @@ class CrossEncoderScorer(Scorer):
         Scores equal :meth:`score`'s to 1e-6 in fp32 (to about 5e-3 in bf16, where a score moves with the
         padding width of the shared batch); cancelling one call leaves the others untouched.
         """
+        return (await self._ascore(query, texts, instruction))[0]
+
+    async def _ascore(self, query: str, texts: Sequence[str], instruction: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`ascore`, with the spans the scores were read from."""
         check_query(query)
         check_texts(texts)
         instruction = check_instruction(instruction) or self._options.instruction
-        scores, keys, missing = self._cached(query, texts, instruction)
-        if missing:
+        found = self._cached(query, texts, instruction)
+        if found.missing:
             _, encoder = await asyncio.to_thread(self._loaded_model)
-            for part in _chunks(missing):
+            for part in _chunks(found.missing):
                 pairs = await asyncio.to_thread(self._encode, encoder, query, [texts[i] for i in part], instruction)
                 logits = await self._batcher().submit(pairs.encodings)
-                self._fill(scores, keys, part, pairs, logits)
-        return scores
+                self._fill(found, part, pairs, logits)
+        return found.scores, found.spans
 
     def rank(
         self,
@@ -246,11 +261,12 @@ class CrossEncoderScorer(Scorer):
             instruction: As in :meth:`score`.
 
         Returns:
-            ``Ranked(index, score)`` records, best first; ties keep input order.
+            ``Ranked(index, score, span)`` records, best first; ties keep input order. ``span`` is the characters
+            of the text the score was read from (the best chunk with ``long_documents="max_chunk"``).
         """
 
-        def score(q: str, ts: Sequence[str]) -> np.ndarray:
-            return self.score(q, ts, batch_size=batch_size, show_progress=show_progress, instruction=instruction)
+        def score(q: str, ts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+            return self._score_groups([(q, ts)], batch_size, show_progress, instruction)[0]
 
         return rank_texts(score, query, texts, spec, **rules)
 
@@ -265,42 +281,47 @@ class CrossEncoderScorer(Scorer):
     ) -> list[Ranked]:
         """:meth:`rank` for asyncio, scored through :meth:`ascore`."""
 
-        async def score(q: str, ts: Sequence[str]) -> np.ndarray:
-            return await self.ascore(q, ts, instruction=instruction)
+        async def score(q: str, ts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+            return await self._ascore(q, ts, instruction)
 
         return await arank_texts(score, query, texts, spec, **rules)
 
-    def _cached(
-        self, query: str, texts: Sequence[str], instruction: str | None
-    ) -> tuple[np.ndarray, list[bytes], list[int]]:
-        """Scores filled from the cache, the texts' cache keys and the indices still to score."""
-        scores = np.full(len(texts), np.nan, dtype=np.float32)
+    def _cached(self, query: str, texts: Sequence[str], instruction: str | None) -> _Found:
+        """Scores and spans filled from the cache, the texts' cache keys and the indices still to score."""
+        found = _Found(np.full(len(texts), np.nan, dtype=np.float32), np.zeros((len(texts), 2), dtype=np.int64), [], [])
         if self.cache is None or not texts:
-            return scores, [], list(range(len(texts)))
-        keys = self.cache.keys_for(query if instruction is None else f"{instruction}\x1f{query}", texts)
-        missing = []
-        for i, hit in enumerate(self.cache.get_many(keys)):
+            found.missing.extend(range(len(texts)))
+            return found
+        found.keys.extend(self.cache.keys_for(query if instruction is None else f"{instruction}\x1f{query}", texts))
+        for i, hit in enumerate(self.cache.get_many(found.keys)):
             if hit is None:
-                missing.append(i)
+                found.missing.append(i)
             else:
-                scores[i] = hit
-        return scores, keys, missing
+                found.scores[i], found.spans[i] = hit[0], hit[1:]
+        return found
 
     def _encode(self, encoder: InputEncoder, query: str, texts: Sequence[str], instruction: str | None) -> EncodedPairs:
-        pairs = encoder.encode(query, texts, self._options.long_documents, instruction)
-        self._warn_truncation(pairs.truncated, len(texts), encoder.max_length)
+        pairs = encoder.encode(query, texts, self._chunks, instruction)
+        if pairs.truncated and self._chunks is None and not self._warned_truncation:
+            self._warn_truncation(pairs, texts, encoder.max_length)
         return pairs
 
-    def _fill(
-        self, scores: np.ndarray, keys: list[bytes], missing: list[int], pairs: EncodedPairs, logits: np.ndarray
-    ) -> None:
-        """Write the activated scores of the texts at ``missing`` (best window each) and cache them."""
-        per_text = np.full(len(missing), -np.inf, dtype=np.float32)
+    def _fill(self, found: _Found, missing: list[int], pairs: EncodedPairs, logits: np.ndarray) -> None:
+        """Write the activated scores of the texts at ``missing`` (best chunk each, the first on ties) with that
+        chunk's span, and cache them."""
         activated = relevance_scores(logits, self._options.activation, self._shift)
-        np.maximum.at(per_text, np.asarray(pairs.owners, dtype=np.int64), activated)
-        scores[missing] = per_text
+        best = np.full(len(missing), -np.inf, dtype=np.float32)
+        spans = np.zeros((len(missing), 2), dtype=np.int64)
+        for owner, score, span in zip(pairs.owners, activated.tolist(), pairs.spans):
+            if score > best[owner] or np.isneginf(best[owner]):
+                best[owner], spans[owner] = score, span
+        found.scores[missing] = best
+        found.spans[missing] = spans
         if self.cache is not None:
-            self.cache.put_many([keys[i] for i in missing], per_text.tolist())
+            self.cache.put_many(
+                [found.keys[i] for i in missing],
+                [(score, start, end) for score, (start, end) in zip(best.tolist(), spans.tolist())],
+            )
 
     def _batcher(self) -> MicroBatcher:
         """This event loop's micro-batcher (one per loop, created on first use)."""
@@ -318,17 +339,33 @@ class CrossEncoderScorer(Scorer):
         backend, _ = self._loaded_model()
         return _forward(backend, encodings, self._options.batch_size, show_progress=False)
 
-    def _warn_truncation(self, truncated: int, total: int, max_length: int) -> None:
-        if truncated and self._options.long_documents == "truncate" and not self._warned_truncation:
-            self._warned_truncation = True
-            logger.warning(
-                "%d of %d (query, text) pairs exceed the %d-token window of %s and were truncated "
-                "(the query is kept). Pass long_documents='max_chunk' to score every part of long texts.",
-                truncated,
-                total,
-                max_length,
-                self.model_name_or_path,
-            )
+    def _warn_truncation(self, pairs: EncodedPairs, texts: Sequence[str], max_length: int) -> None:
+        """Warn once that texts were cut, saying how much of them went unread."""
+        self._warned_truncation = True
+        unread = [1 - end / len(texts[owner]) for owner, (_, end) in zip(pairs.owners, pairs.spans) if texts[owner]]
+        cut = [share for share in unread if share > 0] or [0.0]
+        logger.warning(
+            "%d of %d texts exceed the %d-token window of %s and were truncated (the query is kept): %.0f%% of "
+            "their characters on average (up to %.0f%%) were not read. Pass long_documents='max_chunk' to score "
+            "every part of long texts (chunking='window', 'sentence' or 'word').",
+            pairs.truncated,
+            len(texts),
+            max_length,
+            self.model_name_or_path,
+            100 * sum(cut) / len(cut),
+            100 * max(cut),
+        )
+
+
+@dataclass(slots=True)
+class _Found:
+    """A call's scores and spans (filled from the cache, then by scoring), the texts' cache keys and the
+    indices still to score."""
+
+    scores: np.ndarray
+    spans: np.ndarray
+    keys: list[bytes]
+    missing: list[int]
 
 
 TEXTS_PER_CHUNK = 1024

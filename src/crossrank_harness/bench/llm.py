@@ -233,7 +233,7 @@ def measure(job: LlmJob) -> dict[str, Any]:
     device = next(hf.parameters()).device
 
     def encoded(request: Request, count: int) -> list[Any]:
-        return encoder.encode(request.query, request.texts[:count], "truncate").encodings
+        return encoder.encode(request.query, request.texts[:count], None).encodings
 
     @torch.inference_mode()
     def recipe(encodings: list[Any]) -> np.ndarray:

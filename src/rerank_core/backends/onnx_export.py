@@ -174,7 +174,7 @@ def _example_inputs(backend: Any, texts: list[str]) -> dict[str, np.ndarray]:
     """``("a query", text)`` pairs as crossrank feeds them: the family's encoder, right-padded."""
     from rerank_core.engine.batching import pad_batch
 
-    encodings = backend.spec.encoder(backend.tokenizer).encode("a query", texts, "truncate").encodings
+    encodings = backend.spec.encoder(backend.tokenizer).encode("a query", texts, None).encodings
     return pad_batch(encodings, np.arange(len(encodings)), backend.pad_token_id, backend.input_names)
 
 

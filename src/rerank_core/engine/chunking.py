@@ -69,7 +69,9 @@ class ChunkPlan:
         if self.strategy == "window":
             found = _windows(0, count, size, self._overlap(size), self.max_chunks)
         elif self.strategy == "word":
-            found = _word_chunks(_word_starts(text, offsets, 0, count), count, size, self._overlap(size), self.max_chunks)
+            found = _word_chunks(
+                _word_starts(text, offsets, 0, count), count, size, self._overlap(size), self.max_chunks
+            )
         else:
             found = self._sentence_chunks(text, offsets, size)
         return found[: self.max_chunks]
@@ -140,17 +142,29 @@ def _word_chunks(starts: list[int], stop: int, size: int, overlap: int, limit: i
 
 
 def _sentence_starts(text: str, offsets: Offsets) -> list[int]:
-    """Token indices where sentences begin (a token belongs to the sentence its first character is in), and the
-    token count last."""
+    """Token indices where sentences begin (a token belongs to the sentence its first non-space character is in),
+    and the token count last."""
     from sentencex import get_sentence_boundaries
 
     read = offsets[-1][1] if offsets else 0
     starts = sorted({int(b["start_index"]) for b in get_sentence_boundaries(SENTENCE_LANGUAGE, text[:read])})
     bounds = [0]
     sentence = 1
-    for i, (begin, _) in enumerate(offsets):
+    for i in range(len(offsets)):
+        begin = _first_char(text, offsets[i])
         while sentence < len(starts) and starts[sentence] <= begin:
             if bounds[-1] != i:
                 bounds.append(i)
             sentence += 1
     return [*bounds, len(offsets)]
+
+
+def chunk_span(text: str, offsets: Offsets, start: int, stop: int) -> tuple[int, int]:
+    """The characters tokens ``[start, stop)`` hold, from the first one's first non-space character."""
+    return _first_char(text, offsets[start]), offsets[stop - 1][1]
+
+
+def _first_char(text: str, offset: tuple[int, int]) -> int:
+    begin, end = offset
+    piece = text[begin:end]
+    return begin + len(piece) - len(piece.lstrip())

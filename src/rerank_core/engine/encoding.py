@@ -1,4 +1,4 @@
-"""Tokenize (query, text) pairs with balanced truncation or overlapping windows.
+"""Tokenize (query, text) pairs with balanced truncation or, for long texts, in chunks.
 
 Works on a ``tokenizers.Tokenizer`` alone, so every backend (torch, ONNX) shares one
 tokenization path.
@@ -9,12 +9,12 @@ longer than half the window is cut, to half (or to what the text leaves free, if
 document therefore never pushes the query out, and a very long query never leaves the
 document without room.
 
-With ``long_documents="max_chunk"`` a text that does not fit is split into windows of the
-room the query leaves, each overlapping the previous by a quarter, and every window is paired
-with the (same) query; a text gets at most :data:`MAX_WINDOWS` windows.
+With a :class:`~rerank_core.engine.chunking.ChunkPlan` (``long_documents="max_chunk"``) a text that does not
+fit is cut into chunks of the room the query leaves (or of the plan's smaller size), each paired with the
+(same) query; every encoding records the characters of the text it holds, so the best chunk can be cited.
 
 No text or query is tokenized further than its kept tokens need (:mod:`rerank_core.engine.token_budget`): the
-work and memory of a pair are bounded by the window, however long or strange its text.
+work and memory of a pair are bounded by the window and the chunk cap, however long or strange its text.
 
 Any Python string is accepted: lone surrogates (which are not Unicode text and which the tokenizer
 cannot take) are read as U+FFFD replacement characters; control characters, NUL and bidirectional
@@ -30,6 +30,7 @@ from typing import Literal
 
 from tokenizers import Encoding, Tokenizer
 
+from rerank_core.engine.chunking import ChunkPlan, chunk_span
 from rerank_core.engine.token_budget import encode_prefixes
 from rerank_core.engine.tokens import Tokens
 from rerank_core.errors import InvalidArgumentError, ModelLoadError
@@ -37,18 +38,33 @@ from rerank_core.errors import InvalidArgumentError, ModelLoadError
 LongDocuments = Literal["truncate", "max_chunk"]
 LONG_DOCUMENT_MODES: tuple[str, ...] = ("truncate", "max_chunk")
 
-MAX_WINDOWS = 32
-"""The most windows ``long_documents="max_chunk"`` scores per text (its first 32 windows; later text is not read)."""
+Span = tuple[int, int]
+"""A ``(start, end)`` range of a text's characters."""
 
 
 @dataclass(frozen=True, slots=True)
 class EncodedPairs:
-    """The model inputs for a list of texts: one encoding per window and its owner text."""
+    """The model inputs for a list of texts: one encoding per chunk, its owner text and the characters it holds."""
 
     encodings: list[Tokens]
     owners: list[int]
+    spans: list[Span]
+    """The characters of its owner text that each encoding holds (the whole text, the truncated start or a chunk)."""
     truncated: int
-    """How many texts lost tokens to truncation."""
+    """How many texts did not fit the window."""
+
+
+@dataclass(frozen=True, slots=True)
+class SplicedTokens:
+    """A pair template's tokens around a slice of a text's tokens."""
+
+    ids: list[int]
+    type_ids: list[int]
+    sequence_ids: list[int | None]
+    """``0`` for the query's tokens, ``1`` for the text's, ``None`` for the template's (as ``tokenizers`` has it)."""
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 class PairEncoder:
@@ -68,9 +84,10 @@ class PairEncoder:
             )
 
     def encode(
-        self, query: str, texts: Sequence[str], long_documents: LongDocuments, instruction: str | None = None
+        self, query: str, texts: Sequence[str], chunks: ChunkPlan | None, instruction: str | None = None
     ) -> EncodedPairs:
-        """Encode ``query`` with each text; ``owners[i]`` is the text index of ``encodings[i]``.
+        """Encode ``query`` with each text (truncated, or in ``chunks``); ``owners[i]`` is the text index of
+        ``encodings[i]``.
 
         ``instruction`` must be ``None``: a pair template has no place for one.
         """
@@ -81,35 +98,60 @@ class PairEncoder:
             )
         query_enc = encode_prefixes(self._tokenizer, [query], self._room)[0].encoding
         half = self._room // 2
-        chunk = long_documents == "max_chunk"
-        budget = self._room * MAX_WINDOWS if chunk else self._room
-        text_encs = [prefix.encoding for prefix in encode_prefixes(self._tokenizer, texts, budget)]
-        encodings: list[Tokens] = []
-        owners: list[int] = []
+        budget = self._room if chunks is None else chunks.read_budget(self._room)
+        prefixes = encode_prefixes(self._tokenizer, texts, budget)
+        out = EncodedPairs(encodings=[], owners=[], spans=[], truncated=0)
         truncated = 0
         query_parts: dict[int, Encoding] = {}
-        for index, text_enc in enumerate(text_encs):
+        for index, (text, prefix) in enumerate(zip(texts, prefixes)):
+            text_enc = prefix.encoding
             n_query, n_text = len(query_enc), len(text_enc)
-            if n_query + n_text <= self._room:
-                encodings.append(self._tokenizer.post_process(query_enc, text_enc))
-                owners.append(index)
+            fits = n_query + n_text <= self._room
+            if fits and (chunks is None or n_text <= chunks.chunk_size(self._room - n_query)):
+                out.encodings.append(self._tokenizer.post_process(query_enc, text_enc))
+                out.owners.append(index)
+                out.spans.append((0, len(text)))
                 continue
-            truncated += 1
-            query_keep = n_query if n_query <= half else max(half, self._room - n_text)
+            truncated += not fits
+            query_keep = n_query if n_query <= half or fits else max(half, self._room - n_text)
             text_room = self._room - query_keep
             if query_keep not in query_parts:
                 query_parts[query_keep] = query_enc if query_keep == n_query else _cut(query_enc, query_keep)
-            query_part = query_parts[query_keep]
-            if chunk:
-                text_enc.truncate(text_room, stride=text_room // 4)
-                windows = [text_enc, *text_enc.overflowing][:MAX_WINDOWS]
-            else:
-                text_enc.truncate(text_room)
-                windows = [text_enc]
-            for window in windows:
-                encodings.append(self._tokenizer.post_process(query_part, window))
-                owners.append(index)
-        return EncodedPairs(encodings=encodings, owners=owners, truncated=truncated)
+            ranges = [(0, text_room)] if chunks is None else chunks.ranges(text, prefix.offsets, text_room)
+            self._splice(
+                out,
+                index,
+                query_parts[query_keep],
+                text_enc,
+                [chunk_span(text, prefix.offsets, *r) for r in ranges],
+                ranges,
+            )
+        return EncodedPairs(encodings=out.encodings, owners=out.owners, spans=out.spans, truncated=truncated)
+
+    def _splice(
+        self,
+        out: EncodedPairs,
+        index: int,
+        query_part: Encoding,
+        text_enc: Encoding,
+        spans: Sequence[Span],
+        ranges: Sequence[tuple[int, int]],
+    ) -> None:
+        """Append the pair template around each token range of the text, and the characters (``spans``) it holds."""
+        template = self._tokenizer.post_process(query_part, _cut(text_enc, 1))
+        at = template.sequence_ids.index(1)
+        ids, type_ids, sequence_ids = template.ids, template.type_ids, template.sequence_ids
+        text_ids = text_enc.ids
+        for (start, stop), span in zip(ranges, spans):
+            out.encodings.append(
+                SplicedTokens(
+                    ids[:at] + text_ids[start:stop] + ids[at + 1 :],
+                    type_ids[:at] + [type_ids[at]] * (stop - start) + type_ids[at + 1 :],
+                    sequence_ids[:at] + [1] * (stop - start) + sequence_ids[at + 1 :],
+                )
+            )
+            out.owners.append(index)
+            out.spans.append(span)
 
 
 def clean_copy(tokenizer: Tokenizer) -> Tokenizer:

@@ -6,8 +6,8 @@ tokenized once and never truncated. A segment with fields is tokenized as one st
 gets exactly the recipe's tokens; its tokens are then told apart by their character offsets (template text,
 query or document). When the pair does not fit, the document is cut first and then the query, with the
 balance of :class:`rerank_core.engine.encoding.PairEncoder` (the query keeps its tokens while they fit in half the
-room); template text is never cut. ``long_documents="max_chunk"`` scores overlapping windows of the document
-(a quarter overlap), each with the query.
+room); template text is never cut. With a :class:`~rerank_core.engine.chunking.ChunkPlan`
+(``long_documents="max_chunk"``) a document that does not fit is cut into chunks, each in a prompt with the query.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from string import Formatter
 
 from tokenizers import Tokenizer
 
-from rerank_core.engine.encoding import MAX_WINDOWS, EncodedPairs, LongDocuments, clean_copy
+from rerank_core.engine.chunking import ChunkPlan, chunk_span
+from rerank_core.engine.encoding import EncodedPairs, Span, clean_copy
 from rerank_core.engine.families.base import PromptTemplate
 from rerank_core.engine.token_budget import encode_prefixes
 from rerank_core.engine.tokens import Tokens
@@ -48,6 +49,8 @@ class _Piece:
 
     ids: list[int]
     parts: list[str]
+    document: list[Span]
+    """The characters of the document (in the segment's document value) that each ``document`` token holds."""
 
 
 _FIXED_LENGTHS_KEPT = 64
@@ -71,44 +74,46 @@ class PromptEncoder:
             raise ModelLoadError(f"max_length={max_length} leaves no room for a query and a text in the prompt.")
 
     def encode(
-        self, query: str, texts: Sequence[str], long_documents: LongDocuments, instruction: str | None = None
+        self, query: str, texts: Sequence[str], chunks: ChunkPlan | None, instruction: str | None = None
     ) -> EncodedPairs:
-        """Encode ``query`` with each text; ``owners[i]`` is the text index of ``encodings[i]``."""
+        """Encode ``query`` with each text (truncated, or in ``chunks``); ``owners[i]`` is the text index of
+        ``encodings[i]``."""
         instruction = self._instruction(instruction)
         room = self.max_length - self._fixed_length(instruction)
         if room < 2:
             raise InvalidArgumentError(f"The instruction leaves no room for a query and a text in {self.max_length}.")
         query = encode_prefixes(self._tokenizer, [query], room)[0].kept(query)
         values = {"instruction": instruction or "", "query": query}
-        budget = room * MAX_WINDOWS if long_documents == "max_chunk" else room
-        prefixes = encode_prefixes(self._tokenizer, texts, budget)
+        prefixes = encode_prefixes(self._tokenizer, texts, room if chunks is None else chunks.read_budget(room))
         documents = [prefix.kept(text) for prefix, text in zip(prefixes, texts)]
         segments = self._parsed[self.template.segments_for(instruction)]
         per_segment = [self._tokenize(pieces, values, documents) for pieces in segments]
         encodings: list[Tokens] = []
         owners: list[int] = []
+        spans: list[Span] = []
         truncated = 0
-        for index in range(len(texts)):
+        for index, (text, prefix, document) in enumerate(zip(texts, prefixes, documents)):
             pieces = [segment[index] for segment in per_segment]
             n_query = sum(piece.parts.count("query") for piece in pieces)
-            n_text = sum(piece.parts.count("document") for piece in pieces)
+            offsets = [span for piece in pieces for span in piece.document]
+            n_text = len(offsets)
             room = self.max_length - len(self._bos) - sum(piece.parts.count("") for piece in pieces)
-            if n_query + n_text <= room:
+            fits = n_query + n_text <= room
+            if fits and (chunks is None or n_text <= chunks.chunk_size(room - n_query)):
                 encodings.append(PromptTokens(self._bos + [i for piece in pieces for i in piece.ids]))
                 owners.append(index)
+                spans.append((0, len(text)))
                 continue
-            truncated += 1
-            half = room // 2
-            query_keep = n_query if n_query <= half else max(half, room - n_text)
+            truncated += not fits
+            query_keep = n_query if n_query <= room // 2 or fits else max(room // 2, room - n_text)
             text_room = room - query_keep
-            starts = [0]
-            if long_documents == "max_chunk":
-                step = text_room - text_room // 4
-                starts = list(range(0, max(n_text - text_room, 0) + step, step))[:MAX_WINDOWS]
-            for start in starts:
-                encodings.append(PromptTokens(self._bos + _join(pieces, query_keep, start, start + text_room)))
+            ranges = [(0, text_room)] if chunks is None else chunks.ranges(document, offsets, text_room)
+            for start, stop in ranges:
+                encodings.append(PromptTokens(self._bos + _join(pieces, query_keep, start, stop)))
                 owners.append(index)
-        return EncodedPairs(encodings=encodings, owners=owners, truncated=truncated)
+                first, last = chunk_span(document, offsets, start, stop)
+                spans.append((prefix.in_text(first), prefix.in_text(last, is_end=True)))
+        return EncodedPairs(encodings=encodings, owners=owners, spans=spans, truncated=truncated)
 
     def _tokenize(
         self,
@@ -193,15 +198,19 @@ def _format(
 def _label(ids: list[int], offsets: list[tuple[int, int]], spans: dict[str, tuple[int, int]]) -> _Piece:
     """Each token's part: the query's or the document's if it overlaps their characters, else template text."""
     parts = []
+    document: list[Span] = []
+    low, high = spans.get("document", (0, 0))
     for start, end in offsets:
         part = ""
         for name in ("document", "query"):
-            low, high = spans.get(name, (0, 0))
-            if high > low and start < high and end > low:
+            first, last = spans.get(name, (0, 0))
+            if last > first and start < last and end > first:
                 part = name
                 break
         parts.append(part)
-    return _Piece(ids, parts)
+        if part == "document":
+            document.append((max(start, low) - low, min(end, high) - low))
+    return _Piece(ids, parts, document)
 
 
 def _join(pieces: list[_Piece], query_keep: int, text_start: int, text_stop: int) -> list[int]:

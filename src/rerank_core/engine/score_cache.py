@@ -1,4 +1,4 @@
-"""A bounded LRU cache of scores, keyed by (model, options, query, text hash).
+"""A bounded LRU cache of scores (with the span each came from), keyed by (model, options, query, text hash).
 
 Keys are 16-byte BLAKE2b digests, so the cache holds neither queries nor texts and each entry costs
 about 150 bytes whatever the text's length: 100,000 entries take about 15 MB.
@@ -10,11 +10,14 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Generic, TypeVar
 
 from rerank_core.validation import check_positive_int
 
+V = TypeVar("V")
 
-class ScoreCache:
+
+class ScoreCache(Generic[V]):
     """Least-recently-used scores, at most ``max_entries`` of them; safe to share between threads.
 
     Args:
@@ -25,7 +28,7 @@ class ScoreCache:
     def __init__(self, max_entries: int, namespace: str) -> None:
         self.max_entries = check_positive_int("cache_size", max_entries)
         self._namespace = namespace.encode("utf-8", "surrogatepass")
-        self._entries: OrderedDict[bytes, float] = OrderedDict()
+        self._entries: OrderedDict[bytes, V] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -46,9 +49,9 @@ class ScoreCache:
             keys.append(digest.digest())
         return keys
 
-    def get_many(self, keys: Sequence[bytes]) -> list[float | None]:
+    def get_many(self, keys: Sequence[bytes]) -> list[V | None]:
         """The cached score of each key, ``None`` for a miss; hits become most recently used."""
-        found: list[float | None] = []
+        found: list[V | None] = []
         with self._lock:
             for key in keys:
                 score = self._entries.get(key)
@@ -60,11 +63,11 @@ class ScoreCache:
             self.misses += len(found) - hit_count
         return found
 
-    def put_many(self, keys: Sequence[bytes], scores: Sequence[float]) -> None:
+    def put_many(self, keys: Sequence[bytes], scores: Sequence[V]) -> None:
         """Store scores, evicting the least recently used beyond the bound."""
         with self._lock:
             for key, score in zip(keys, scores):
-                self._entries[key] = float(score)
+                self._entries[key] = score
                 self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)

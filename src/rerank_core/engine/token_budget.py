@@ -52,10 +52,21 @@ class TextPrefix:
     """Characters read; ``chars == len(text)`` when the whole text was read."""
     spans: tuple[tuple[int, int], ...]
     """The chunks that yielded tokens, as ``(start, end)`` character ranges of the text."""
+    offsets: list[tuple[int, int]]
+    """Each token's ``(start, end)`` characters in the text (not in the chunks)."""
 
     def kept(self, text: str) -> str:
         """What a prompt holds of ``text``: the chunks that yielded tokens, joined (as valid Unicode)."""
         return valid_unicode("".join(text[start:end] for start, end in self.spans))
+
+    def in_text(self, position: int, *, is_end: bool = False) -> int:
+        """Where character ``position`` of :meth:`kept` is in the text (an ``is_end`` position at a join stays in
+        the chunk before it)."""
+        for start, end in self.spans:
+            if position < end - start or (is_end and position == end - start):
+                return start + position
+            position -= end - start
+        return self.chars
 
 
 def encode_prefixes(tokenizer: Tokenizer, texts: Sequence[str], budget: int) -> list[TextPrefix]:
@@ -66,6 +77,7 @@ def encode_prefixes(tokenizer: Tokenizer, texts: Sequence[str], budget: int) -> 
     needed = budget + MARGIN_TOKENS
     parts: list[list[Encoding]] = [[] for _ in texts]
     spans: list[list[tuple[int, int]]] = [[] for _ in texts]
+    offsets: list[list[tuple[int, int]]] = [[] for _ in texts]
     counts = [0] * len(texts)
     starts = [0] * len(texts)
     tokenized = [0] * len(texts)
@@ -81,12 +93,13 @@ def encode_prefixes(tokenizer: Tokenizer, texts: Sequence[str], budget: int) -> 
             if len(encoding):
                 parts[i].append(encoding)
                 spans[i].append((starts[i], stop))
+                offsets[i].extend((starts[i] + low, starts[i] + high) for low, high in encoding.offsets)
                 counts[i] += len(encoding)
             starts[i] = end
             if counts[i] < needed and end < len(texts[i]) and tokenized[i] < needed * MAX_CHARS_PER_TOKEN:
                 still.append(i)
         pending = still
-    return [TextPrefix(_merged(parts[i], tokenizer), starts[i], tuple(spans[i])) for i in range(len(texts))]
+    return [TextPrefix(_merged(parts[i], tokenizer), starts[i], tuple(spans[i]), offsets[i]) for i in range(len(texts))]
 
 
 def _chunk_size(needed: int, count: int, read: int) -> int:

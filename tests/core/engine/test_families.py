@@ -29,6 +29,7 @@ from transformers import AutoTokenizer
 
 from rerank_core import CrossEncoderScorer, InvalidArgumentError, ModelLoadError
 from rerank_core.engine.activation import relevance_scores
+from rerank_core.engine.chunking import ChunkPlan
 from rerank_core.engine.families.bge_reranker_gemma import PROMPT as GEMMA_PROMPT
 from rerank_core.engine.families.mxbai_rerank_v2 import TASK_PROMPT
 
@@ -72,13 +73,17 @@ def zoo(tmp_path_factory) -> dict[str, str]:
 def _tokens(scorer: CrossEncoderScorer, text: str, long_documents: str = "truncate") -> list[list[int]]:
     """The token ids crossrank feeds the model for ``(QUERY, text)``: one list per window."""
     _, encoder = scorer._loaded_model()
-    return [list(e.ids) for e in encoder.encode(QUERY, [text], long_documents).encodings]
+    return [list(e.ids) for e in encoder.encode(QUERY, [text], _plan(long_documents)).encodings]
+
+
+def _plan(long_documents: str) -> ChunkPlan | None:
+    return None if long_documents == "truncate" else ChunkPlan()
 
 
 def _classifier_reference(path: str, scorer: CrossEncoderScorer, text: str, long_documents: str) -> float:
     """The best window's raw score by plain transformers, one unpadded pair at a time."""
     _, encoder = scorer._loaded_model()
-    encodings = encoder.encode(QUERY, [text], long_documents).encodings
+    encodings = encoder.encode(QUERY, [text], _plan(long_documents)).encodings
     uses_types = "token_type_ids" in scorer._loaded_model()[0].input_names
     logits = np.stack(
         [reference_logits(path, list(e.ids), list(e.type_ids) if uses_types else None) for e in encodings]

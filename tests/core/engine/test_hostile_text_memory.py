@@ -16,7 +16,8 @@ import pytest
 from hostile_text_probe import BASELINE
 from transformers import AutoTokenizer
 
-from rerank_core.engine.encoding import MAX_WINDOWS, PairEncoder
+from rerank_core.engine.chunking import ChunkPlan
+from rerank_core.engine.encoding import PairEncoder
 
 PROBE = Path(__file__).with_name("hostile_text_probe.py")
 ALLOWED_MIB = 64
@@ -40,6 +41,6 @@ def test_max_chunk_scores_at_most_the_window_cap(ce_model_path):
     tokenizer = AutoTokenizer.from_pretrained(ce_model_path).backend_tokenizer
     encoder = PairEncoder(tokenizer, max_length=64)
     huge = "zebrafish heart cells regenerate " * 200_000  # 6.6 MB, about a million tokens
-    pairs = encoder.encode("what regenerates", [huge, "short"], "max_chunk")
-    assert pairs.owners.count(0) == MAX_WINDOWS and pairs.owners.count(1) == 1
+    pairs = encoder.encode("what regenerates", [huge, "short"], ChunkPlan())
+    assert pairs.owners.count(0) == ChunkPlan().max_chunks and pairs.owners.count(1) == 1
     assert pairs.truncated == 1

@@ -9,6 +9,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from rerank_core import CrossEncoderScorer
+from rerank_core.engine.chunking import ChunkPlan
 from rerank_core.engine.encoding import PairEncoder
 
 FILLER = "the river city music " * 400  # about 1,600 tokens
@@ -37,7 +38,7 @@ def _query_and_text_ids(encoding):
 
 
 def test_long_document_never_pushes_the_query_out(encoder, query_tokens):
-    pairs = encoder.encode(QUERY, [FILLER], "truncate")
+    pairs = encoder.encode(QUERY, [FILLER], None)
     (encoding,) = pairs.encodings
     query_ids, text_ids = _query_and_text_ids(encoding)
     assert len(encoding) == 64 and pairs.truncated == 1
@@ -47,21 +48,21 @@ def test_long_document_never_pushes_the_query_out(encoder, query_tokens):
 
 def test_query_is_cut_only_beyond_half_the_window(encoder):
     long_query = "zebrafish cancer risk gene protein " * 20  # 100 tokens, more than half of 61
-    (encoding,) = encoder.encode(long_query, [FILLER], "truncate").encodings
+    (encoding,) = encoder.encode(long_query, [FILLER], None).encodings
     query_ids, text_ids = _query_and_text_ids(encoding)
     assert len(query_ids) == 61 // 2 and len(text_ids) == 61 - 61 // 2
-    (short_text,) = encoder.encode(long_query[:150], ["fish"], "truncate").encodings
+    (short_text,) = encoder.encode(long_query[:150], ["fish"], None).encodings
     assert _query_and_text_ids(short_text)[1] != []
 
 
 def test_pairs_that_fit_are_left_alone(encoder):
-    pairs = encoder.encode(QUERY, ["cancer risk", ""], "truncate")
+    pairs = encoder.encode(QUERY, ["cancer risk", ""], None)
     assert pairs.truncated == 0 and pairs.owners == [0, 1]
 
 
 def test_max_chunk_covers_the_whole_document_with_overlap(encoder, query_tokens):
     text = " ".join(f"{w}" for w in ["gene", "protein", "cell", "fish"] * 100)  # 400 tokens
-    pairs = encoder.encode(QUERY, ["short text", text], "max_chunk")
+    pairs = encoder.encode(QUERY, ["short text", text], ChunkPlan())
     windows = [e for e, owner in zip(pairs.encodings, pairs.owners) if owner == 1]
     room = 64 - 3 - query_tokens
     assert len(windows) > 400 // room
@@ -75,7 +76,7 @@ def test_max_chunk_score_is_the_best_window(tiny_model_dir):
     chunked = CrossEncoderScorer(tiny_model_dir, max_length=64, long_documents="max_chunk")
     truncating = CrossEncoderScorer(tiny_model_dir, max_length=64)
     backend, encoder = chunked._loaded_model()
-    pairs = encoder.encode(QUERY, [text], "max_chunk")
+    pairs = encoder.encode(QUERY, [text], ChunkPlan())
     window_texts = [backend.tokenizer.decode(_query_and_text_ids(e)[1]) for e in pairs.encodings]
     per_window = truncating.score(QUERY, window_texts)
     assert chunked.score(QUERY, [text])[0] == pytest.approx(float(per_window.max()), abs=1e-4)
