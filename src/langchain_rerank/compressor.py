@@ -12,9 +12,11 @@ from langchain_core.load.serializable import Serializable
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from rerank_core import DEFAULT_MODEL, InvalidArgumentError, InvalidTextError, Ranked, RankSpec, Scorer, ScorerOptions
+from rerank_core.base import check_reports_spans
 from rerank_core.options import check_options_apply
 from rerank_core.ranking import MinScore, RankWindow, TopN
 from rerank_core.registry import get_scorer
+from rerank_core.types import BEST_CHUNK_KEY
 
 from .cross_encoder_scorer import CrossEncoderModelScorer
 
@@ -62,6 +64,10 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
     """Score only the first N documents, in the order given; the rest are dropped unscored."""
     score_key: str = Field(default="relevance_score", min_length=1)
     """Metadata key that receives each returned document's score (overwritten if present)."""
+    keep_best_chunk: bool = False
+    """Put the part of each returned document its score came from in ``metadata["best_chunk"]``, as
+    ``{"text", "start", "end"}`` (characters of ``page_content``): the best chunk with
+    ``long_documents="max_chunk"``, for citing; the whole text when it fits the window."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid", protected_namespaces=())
 
@@ -90,6 +96,8 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
     def _options_need_model_id(self) -> Self:
         """Scorer options configure a model this object loads, so they need ``model`` as an id or path."""
         check_options_apply(self.model, self.model_fields_set)
+        if self.keep_best_chunk:
+            check_reports_spans(self.model)
         return self
 
     def compress_documents(
@@ -146,13 +154,15 @@ class CrossEncoderReranker(BaseDocumentCompressor, ScorerOptions, Serializable):
         return RankSpec.model_validate(self, from_attributes=True)
 
     def _results(self, documents: Sequence[Document], ranked: list[Ranked]) -> list[Document]:
-        """New documents, best first, each a copy of its input with the score in its metadata."""
-        return [
-            documents[hit.index].model_copy(
-                update={"metadata": {**documents[hit.index].metadata, self.score_key: hit.score}}
-            )
-            for hit in ranked
-        ]
+        """New documents, best first, each a copy of its input with the score (and best chunk) in its metadata."""
+        results = []
+        for hit in ranked:
+            document = documents[hit.index]
+            added: dict[str, Any] = {self.score_key: hit.score}
+            if self.keep_best_chunk:
+                added[BEST_CHUNK_KEY] = hit.best_chunk(document.page_content)
+            results.append(document.model_copy(update={"metadata": {**document.metadata, **added}}))
+        return results
 
 
 def _page_contents(documents: Sequence[Document]) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Unpack
 
 import numpy as np
 
+from rerank_core.errors import InvalidArgumentError
 from rerank_core.ranking import RankRules, RankSpec, arank_texts, rank_texts
 from rerank_core.types import Ranked
 
@@ -24,6 +25,8 @@ class Scorer(ABC):
 
     model_name_or_path: str
     """What the scorer runs: a model id or folder, or the URL of a served model."""
+    reports_spans: bool = False
+    """Whether :meth:`rank` says which characters of each text its score came from (``Ranked.span``)."""
 
     @abstractmethod
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
@@ -45,3 +48,13 @@ class Scorer(ABC):
     ) -> list[Ranked]:
         """:meth:`rank` for asyncio."""
         return await arank_texts(self.ascore, query, texts, spec, **rules)
+
+
+def check_reports_spans(model: object) -> None:
+    """Refuse a ``model`` (an id or path, or a scorer) whose results cannot name their best chunk."""
+    if isinstance(model, str) or (isinstance(model, Scorer) and model.reports_spans):
+        return
+    raise InvalidArgumentError(
+        f"keep_best_chunk needs a scorer that reports where each score came from: a model id or path, or a "
+        f"CrossEncoderScorer; a {type(model).__name__} does not."
+    )

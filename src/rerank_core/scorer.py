@@ -56,6 +56,8 @@ class CrossEncoderScorer(Scorer):
         [Ranked(index=0, score=0.98...)]
     """
 
+    reports_spans = True
+
     def __init__(
         self, model_name_or_path: str = DEFAULT_MODEL, *, options: ScorerOptions | None = None, **overrides: Any
     ) -> None:
