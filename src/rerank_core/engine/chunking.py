@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from rerank_core.engine.unicode_text import valid_unicode
+
 Chunking = Literal["window", "sentence", "word"]
 CHUNKINGS: tuple[str, ...] = get_args(Chunking)
 
@@ -146,8 +148,8 @@ def _sentence_starts(text: str, offsets: Offsets) -> list[int]:
     and the token count last."""
     from sentencex import get_sentence_boundaries
 
-    read = offsets[-1][1] if offsets else 0
-    starts = sorted({int(b["start_index"]) for b in get_sentence_boundaries(SENTENCE_LANGUAGE, text[:read])})
+    read = valid_unicode(text[: offsets[-1][1] if offsets else 0])
+    starts = sorted({int(b["start_index"]) for b in get_sentence_boundaries(SENTENCE_LANGUAGE, read)})
     bounds = [0]
     sentence = 1
     for i in range(len(offsets)):

@@ -8,12 +8,15 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_zoo import build_qwen3_causal_lm
 from transformers import AutoTokenizer
 
 from rerank_core import CrossEncoderScorer, InvalidArgumentError
-from rerank_core.engine.chunking import ChunkPlan
+from rerank_core.engine.chunking import CHUNKINGS, ChunkPlan
 from rerank_core.engine.encoding import PairEncoder
+from rerank_core.engine.unicode_text import valid_unicode
 
 QUERY = "how does the zebrafish heart regenerate after injury"
 SENTENCES = [
@@ -192,3 +195,24 @@ def test_prompt_models_chunk_and_report_spans_in_the_original_text(tmp_path):
 def test_chunk_options_are_checked(options, message):
     with pytest.raises(InvalidArgumentError, match=re.escape(message)):
         CrossEncoderScorer("any/model", **options)
+
+
+TEXTS = st.lists(
+    st.one_of(st.text(max_size=12), st.sampled_from([" ", ". ", "? ", "\n\n", "\ud800", "\x00", "e.g. ", "word "])),
+    max_size=80,
+).map("".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=TEXTS, strategy=st.sampled_from(CHUNKINGS), size=st.integers(1, 40), cap=st.integers(1, 6))
+def test_chunks_of_any_text_fit_and_cover_it_in_order(encoder, text, strategy, size, cap):
+    plan = ChunkPlan(strategy, size=size, max_chunks=cap, overlap=None if strategy == "sentence" else size // 3)
+    pairs = encoder.encode(QUERY, [text], plan)
+    windows = [_text_ids(e) for e in pairs.encodings]
+    assert 1 <= len(windows) <= cap and all(len(w) <= max(size, 1) for w in windows)
+    assert all(0 <= start <= end <= len(text) for start, end in pairs.spans)
+    for a, b in zip(pairs.spans, pairs.spans[1:]):  # in order, and nothing the tokenizer reads between them
+        assert a[0] <= b[0] and not encoder._tokenizer.encode(
+            valid_unicode(text[a[1] : b[0]]), add_special_tokens=False
+        )
+    assert all(len(_query_ids(e)) == len(_query_ids(pairs.encodings[0])) for e in pairs.encodings)
