@@ -40,6 +40,10 @@ FamilyChoice = _choices("family", "FamilyChoice")
 """``--family`` values: the engine's model families."""
 PrecisionChoice = _choices("precision", "PrecisionChoice")
 """``--precision`` values: ``auto`` is the fastest precision that keeps the ranking on this machine."""
+LongDocumentsChoice = _choices("long_documents", "LongDocumentsChoice")
+"""``--long-documents`` values: how a text longer than the window is scored."""
+ChunkingChoice = _choices("chunking", "ChunkingChoice")
+"""``--chunking`` values: how ``max_chunk`` cuts a long text."""
 DEFAULT_BACKEND: Any = BackendChoice(ScorerOptions.model_fields["backend"].default)
 """The scorer's default backend, as a ``--backend`` value."""
 DEFAULT_PRECISION: Any = PrecisionChoice(ScorerOptions.model_fields["precision"].default)
@@ -87,6 +91,30 @@ AddressOption = Annotated[
 OutOption = Annotated[Path | None, typer.Option(help="Write the full results as JSON here.")]
 PlotOption = Annotated[Path | None, typer.Option(help="Save a chart of the results here (PNG).")]
 ProgressOption = Annotated[bool, typer.Option(help="Show progress on stderr.")]
+ChunkOverlapOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        show_default="a quarter of the chunk",
+        help="Tokens a window or word chunk shares with the previous one (--long-documents max_chunk).",
+    ),
+]
+SentenceOverlapOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        show_default=str(ScorerOptions.model_fields["sentence_overlap"].default),
+        help="Sentences a sentence chunk repeats from the previous one (--long-documents max_chunk).",
+    ),
+]
+MaxChunksOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        show_default=str(ScorerOptions.model_fields["max_chunks_per_doc"].default),
+        help="The most chunks scored per text, its first ones (--long-documents max_chunk).",
+    ),
+]
 
 
 def queries_option(default: str) -> Any:
@@ -110,3 +138,15 @@ def scorer_flags(
         "instruction": instruction,
         "device": device,
     }
+
+
+def chunk_flags(
+    chunk_overlap: int | None, sentence_overlap: int | None, max_chunks_per_doc: int | None
+) -> dict[str, int]:
+    """The chunk options ``--chunk-overlap``, ``--sentence-overlap`` and ``--max-chunks-per-doc`` set, where given."""
+    given = {
+        "chunk_overlap": chunk_overlap,
+        "sentence_overlap": sentence_overlap,
+        "max_chunks_per_doc": max_chunks_per_doc,
+    }
+    return {name: value for name, value in given.items() if value is not None}
