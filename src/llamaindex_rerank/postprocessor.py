@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from numbers import Real
-from typing import Any
+from typing import Any, overload
 
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 from llama_index.core.callbacks import CBEventType, EventPayload
@@ -29,6 +30,9 @@ from rerank_core import (
 from rerank_core.options import check_options_apply
 from rerank_core.ranking import MinScore, RankWindow, TopN
 from rerank_core.registry import get_scorer
+from rerank_core.validation import check_query
+
+from .compat import CORE_ORDER, INTEGRATION_ORDER, named_arguments, with_cross_encoder_options
 
 dispatcher = get_dispatcher(__name__)
 
@@ -39,17 +43,20 @@ RETRIEVAL_SCORE_KEY = "retrieval_score"
 class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
     """Rerank retrieved nodes with a Hugging Face cross-encoder; a drop-in for ``SentenceTransformerRerank``.
 
-    It takes ``SentenceTransformerRerank``'s arguments (``top_n``, ``model``, ``device``,
-    ``keep_retrieval_score``, ``trust_remote_code``, in that positional order), so swapping is a
-    one-line change, plus ``min_score``, ``rank_window_size``, ``metadata_mode`` and the scorer
-    options of :class:`rerank_core.ScorerOptions` (``batch_size``, ``max_length``, ``activation``,
-    ``long_documents``, ...). Unlike LlamaIndex's reranker it never changes the nodes it is given:
-    it returns new ``NodeWithScore`` objects, best first, whose ``score`` is the cross-encoder's
-    (a plain ``float``) and whose nodes are the input's own (with ``keep_retrieval_score``, shallow
-    copies with their own metadata dict, whose values, picklable or not, are carried over as they are);
-    bad nodes and queries raise the typed errors of :mod:`rerank_core.errors`; ``trust_remote_code``
-    is off unless you turn it on; and ``max_length`` defaults to the model's own limit rather than a
-    fixed 512.
+    It takes the arguments of both ``SentenceTransformerRerank`` classes, in either positional order:
+    llama-index-core's (``top_n``, ``model``, ``device``, ``keep_retrieval_score``, ``trust_remote_code``)
+    and llama-index-postprocessor-sbert-rerank's (``model``, ``device``, ``cache_folder``, ``top_n``,
+    ``keep_retrieval_score``, ``cross_encoder_kwargs``), so swapping is a one-line change, plus ``min_score``,
+    ``rank_window_size``, ``metadata_mode`` and the scorer options of :class:`rerank_core.ScorerOptions`
+    (``batch_size``, ``max_length``, ``activation``, ``long_documents``, ...). ``device`` is ``None`` until the
+    model loads (on the first nodes, or :meth:`load`), then the device it runs on.
+
+    Unlike LlamaIndex's reranker it never changes the nodes it is given: it returns new ``NodeWithScore``
+    objects, best first, whose ``score`` is the cross-encoder's (a plain ``float``) and whose nodes are the
+    input's own (with ``keep_retrieval_score``, shallow copies with their own metadata dict, whose values,
+    picklable or not, are carried over as they are); bad nodes and queries raise the typed errors of
+    :mod:`rerank_core.errors` (a blank query even with no nodes); ``trust_remote_code`` is off unless you
+    turn it on; and ``max_length`` defaults to the model's own limit rather than a fixed 512.
 
     Models are loaded once per process through the ``rerank_core`` registry, on first use, so this
     postprocessor and a LangChain ``CrossEncoderReranker`` with the same model and options share one
@@ -83,9 +90,15 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
     metadata_mode: MetadataMode = Field(
         default=MetadataMode.EMBED, description="Which metadata goes into the text the cross-encoder reads."
     )
+    cross_encoder_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="sentence-transformers CrossEncoder keyword arguments, as given; their scorer options are set "
+        "from them at construction (see llamaindex_rerank.compat.CROSS_ENCODER_KWARGS).",
+    )
 
     _scorer: Scorer | None = PrivateAttr(default=None)
 
+    @overload
     def __init__(
         self,
         top_n: int | None = 2,
@@ -94,35 +107,62 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         keep_retrieval_score: bool = False,
         trust_remote_code: bool = False,
         **kwargs: Any,
-    ) -> None:
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        model: str | Scorer,
+        device: str | None = None,
+        cache_folder: str | os.PathLike[str] | None = None,
+        top_n: int | None = 2,
+        keep_retrieval_score: bool = False,
+        cross_encoder_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None: ...
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Configure the reranker; nothing is loaded until the first nodes arrive.
 
+        The arguments, positional in either class's order (llama-index-core's when the first is ``top_n``, an
+        ``int`` or ``None``; llama-index-postprocessor-sbert-rerank's when it is ``model``, a ``str`` or a
+        ``Scorer``) or by keyword:
+
+        - ``top_n``: nodes to return, best first (``None``: all scored nodes; ``0``: none).
+        - ``model``: a Hugging Face model id or local folder, or a ready ``rerank_core.Scorer``: a
+          ``CrossEncoderScorer`` or a ``RemoteScorer`` for a model served by ``crossrank serve`` (then
+          configure device and other scorer options on the scorer, not here).
+        - ``device``: ``None`` picks CUDA when available, else CPU, and reads back as the device in use once
+          the model has loaded.
+        - ``cache_folder``: where models downloaded from the Hugging Face hub are cached.
+        - ``keep_retrieval_score``: keep the first-stage score in the returned node's metadata.
+        - ``trust_remote_code``: run code shipped with the checkpoint. Only for authors you trust.
+        - ``cross_encoder_kwargs``: sentence-transformers ``CrossEncoder`` keyword arguments, kept as given and
+          mapped onto scorer options by ``llamaindex_rerank.compat.CROSS_ENCODER_KWARGS`` (``max_length``,
+          ``backend``, ``activation_fn``, ...); an option also given directly must agree with it.
+
         Args:
-            top_n: Nodes to return, best first (``None``: all scored nodes; ``0``: none).
-            model: A Hugging Face model id or local folder, or a ready ``rerank_core.Scorer``: a
-                ``CrossEncoderScorer`` or a ``RemoteScorer`` for a model served by ``crossrank serve``
-                (then configure device and other scorer options on the scorer, not here).
-            device: ``None`` picks CUDA when available, else CPU.
-            keep_retrieval_score: Keep the first-stage score in the returned node's metadata.
-            trust_remote_code: Run code shipped with the checkpoint. Only for authors you trust.
-            **kwargs: ``min_score``, ``rank_window_size``, ``metadata_mode``, ``callback_manager`` and the
-                other scorer options (``batch_size``, ``max_length``, ``activation``, ``long_documents``,
-                ``backend``, ``model_kwargs``).
+            *args: The leading arguments above, in one class's positional order.
+            **kwargs: The arguments above by name, and ``min_score``, ``rank_window_size``, ``metadata_mode``,
+                ``callback_manager`` and the other scorer options (``batch_size``, ``max_length``,
+                ``activation``, ``long_documents``, ``backend``, ``model_kwargs``).
+
+        Raises:
+            InvalidCallError: too many positional arguments, or one also given by keyword.
+            InvalidArgumentTypeError: the first positional argument is neither a ``top_n`` nor a ``model``,
+                ``model`` is neither a string nor a ``Scorer``, or ``cross_encoder_kwargs`` is not a dict.
+            InvalidArgumentError: scorer options beside a ``Scorer`` model, or a ``cross_encoder_kwargs`` key that
+                is refused, unknown, or disagrees with an option given directly.
         """
+        fields = with_cross_encoder_options(named_arguments(args, kwargs))
+        model = fields.get("model", DEFAULT_MODEL)
         scorer: Scorer | None = None
         if isinstance(model, Scorer):
             scorer = model
-            given = set(kwargs)
-            if device is not None:
-                given.add("device")
-            if trust_remote_code:
-                given.add("trust_remote_code")
-            check_options_apply(scorer, given)
-            model = scorer.model_name_or_path
+            check_options_apply(scorer, [name for name, value in fields.items() if _sets_option(name, value)])
+            fields["model"] = scorer.model_name_or_path
             if isinstance(scorer, CrossEncoderScorer):
-                options = scorer.options.model_dump()
-                device, trust_remote_code = options.pop("device"), options.pop("trust_remote_code")
-                kwargs.update(options)
+                fields.update(scorer.options.model_dump())
         elif not isinstance(model, str):
             raise InvalidArgumentTypeError(
                 "model",
@@ -130,14 +170,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                 "RemoteScorer)",
                 model,
             )
-        super().__init__(
-            top_n=top_n,
-            model=model,
-            device=device,
-            keep_retrieval_score=keep_retrieval_score,
-            trust_remote_code=trust_remote_code,
-            **kwargs,
-        )
+        super().__init__(**fields)
         self._scorer = scorer
 
     @classmethod
@@ -146,8 +179,25 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
 
     @property
     def scorer(self) -> Scorer:
-        """The scorer in use: the one passed as ``model``, else the process-wide one for these options."""
+        """The scorer in use: the one passed as ``model``, else the process-wide one for these options.
+
+        Once the model has loaded, ``device`` holds the device it runs on; the registry
+        (:func:`rerank_core.get_scorer`) serves that device and ``device=None`` with the same loaded scorer,
+        so recording it never loads a second model.
+        """
         return self._scorer if self._scorer is not None else get_scorer(self.model, self.scorer_options())
+
+    def load(self) -> CrossEncoderRerank:
+        """Load the model now (it otherwise loads with the first nodes) and record its device; returns ``self``."""
+        scorer = self.scorer
+        if isinstance(scorer, CrossEncoderScorer):
+            self._record_device(scorer.load())
+        return self
+
+    def _record_device(self, scorer: Scorer) -> None:
+        """Set ``device``, when ``None``, to the device a loaded local model runs on (a served one has none here)."""
+        if self.device is None and isinstance(scorer, CrossEncoderScorer) and scorer.device_used is not None:
+            self.device = scorer.device_used
 
     def rank_spec(self) -> RankSpec:
         """This postprocessor's ranking rules (``rank_window_size``, ``min_score``, ``top_n``)."""
@@ -182,7 +232,8 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
 
         Emits ``ReRankStartEvent`` and, on every exit after it (results, empty input or an error),
         ``ReRankEndEvent`` on this module's dispatcher, and the ``RERANKING`` callback event around
-        the scoring. Inputs of the wrong type are rejected before any event.
+        the scoring. Inputs of the wrong type are rejected before any event; a blank query is refused
+        between the two events, with nodes or without, as the core and the LangChain compressor refuse it.
         """
         query_bundle = _query_bundle(query_bundle)
         nodes = _checked_nodes(nodes)
@@ -190,7 +241,9 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         retrieval_scores = _retrieval_scores(nodes) if self.keep_retrieval_score else None
         with self._reranking(nodes, query_bundle) as (outcome, query):
             if nodes:
-                hits = self.scorer.rank(query, texts, self.rank_spec())
+                scorer = self.scorer
+                hits = scorer.rank(query, texts, self.rank_spec())
+                self._record_device(scorer)
                 outcome.extend(self._results(nodes, hits, retrieval_scores))
         return outcome
 
@@ -210,7 +263,9 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         retrieval_scores = _retrieval_scores(nodes) if self.keep_retrieval_score else None
         with self._reranking(nodes, query_bundle) as (outcome, query):
             if nodes:
-                hits = await self.scorer.arank(query, texts, self.rank_spec())
+                scorer = self.scorer
+                hits = await scorer.arank(query, texts, self.rank_spec())
+                self._record_device(scorer)
                 outcome.extend(self._results(nodes, hits, retrieval_scores))
         return outcome
 
@@ -228,6 +283,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                     "Missing query bundle: call postprocess_nodes(nodes, query_str=...) or pass query_bundle=."
                 )
             if not nodes:
+                check_query(query_bundle.query_str)  # nothing to score, but a blank query is still refused
                 yield reranked, query_bundle.query_str
                 return
             with self.callback_manager.event(
@@ -272,6 +328,14 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                 node = _scored_copy(node, retrieval_scores[hit.index])
             results.append(NodeWithScore(node=node, score=hit.score))
         return results
+
+
+def _sets_option(name: str, value: object) -> bool:
+    """Whether ``name=value`` sets a scorer option: a signature's argument left at its default does not."""
+    field = ScorerOptions.model_fields.get(name)
+    return field is not None and not (
+        name in {*CORE_ORDER, *INTEGRATION_ORDER} and value == field.get_default(call_default_factory=True)
+    )
 
 
 def _scored_copy(node: BaseNode, retrieval_score: float | None) -> BaseNode:

@@ -28,6 +28,11 @@ class InvalidArgumentTypeError(RerankError, TypeError):
         self.argument = argument
 
 
+class InvalidCallError(RerankError, TypeError):
+    """The arguments do not fit the call's signature: too many positional arguments, or one given both
+    positionally and by keyword (what Python raises a plain ``TypeError`` for)."""
+
+
 class IndexFolderError(RerankError, OSError):
     """The folder of a saved FAISS index cannot be written or read (a file stands there, no permission...)."""
 

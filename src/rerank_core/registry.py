@@ -33,11 +33,26 @@ def get_scorer(
     The same (model, options) always gives the same instance, so a LangChain compressor and a LlamaIndex
     postprocessor in one process share one loaded model. ``options`` and ``overrides`` are as
     :class:`CrossEncoderScorer` takes them. The model itself loads on first use.
+
+    ``device=None`` and the device it resolved to are one configuration once its model has loaded: asking for
+    ``device="cpu"`` gets the loaded ``device=None`` scorer whose ``device_used`` is ``"cpu"``, so an adapter that
+    records the device in use after loading (as ``SentenceTransformerRerank`` reports it) keeps its model. This
+    is resolved lazily, from the loaded scorer's ``device_used``: before it loads, resolving ``None`` would mean
+    importing the backend here, so until then the two are separate entries.
     """
     candidate = CrossEncoderScorer(model_name_or_path, options=options, **overrides)
-    key = (candidate.model_name_or_path, _freeze(candidate.options.model_dump()))
+    settings = candidate.options.model_dump()
     with _lock:
-        return _scorers.setdefault(key, candidate)
+        if settings["device"] is not None:
+            automatic = _scorers.get(_key(candidate.model_name_or_path, {**settings, "device": None}))
+            if automatic is not None and automatic.device_used == settings["device"]:
+                return automatic
+        return _scorers.setdefault(_key(candidate.model_name_or_path, settings), candidate)
+
+
+def _key(model_name_or_path: str, settings: dict[str, Any]) -> tuple[Any, ...]:
+    """The registry key of a model and its options (as ``ScorerOptions.model_dump`` gives them)."""
+    return (model_name_or_path, _freeze(settings))
 
 
 def clear_scorers() -> None:

@@ -32,6 +32,18 @@ def test_same_configuration_shares_one_instance(tiny_model_dir):
     assert isinstance(first, CrossEncoderScorer)
 
 
+def test_device_none_and_the_device_it_resolved_to_share_a_loaded_model(tiny_model_dir):
+    automatic = get_scorer(tiny_model_dir, batch_size=8)
+    explicit = get_scorer(tiny_model_dir, batch_size=8, device="cpu")
+    assert explicit is not automatic  # before loading, None is not resolved: two entries
+    automatic.load()
+    assert get_scorer(tiny_model_dir, batch_size=8, device=automatic.device_used) is automatic
+    assert get_scorer(tiny_model_dir, batch_size=8) is automatic
+    other = "cuda" if automatic.device_used == "cpu" else "cpu"
+    assert get_scorer(tiny_model_dir, batch_size=8, device=other) is not automatic
+    assert get_scorer(tiny_model_dir, batch_size=16, device="cpu") is not automatic  # other options
+
+
 def test_concurrent_get_scorer_loads_once(tiny_model_dir, monkeypatch):
     from rerank_core import scorer as scorer_module
 

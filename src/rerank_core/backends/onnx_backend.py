@@ -65,8 +65,9 @@ class OnnxBackend:
 def load_onnx_backend(model_name_or_path: str, options: ScorerOptions) -> OnnxBackend:
     """Load a cross-encoder (ONNX folder, checkpoint folder or hub id) into an ONNX Runtime session.
 
-    A checkpoint without ONNX weights is exported once (needs PyTorch) into the user cache folder;
-    ``trust_remote_code`` applies to that export only.
+    A hub id is downloaded into ``cache_folder`` (the hub's own cache when ``None``). A checkpoint without ONNX
+    weights is exported once (needs PyTorch) into crossrank's user cache folder; ``trust_remote_code`` applies to
+    that export only.
     """
     device, precision, threads, max_length = options.device, options.precision, options.threads, options.max_length
     trust_remote_code, model_kwargs, family = options.trust_remote_code, options.model_kwargs, options.family
@@ -77,7 +78,9 @@ def load_onnx_backend(model_name_or_path: str, options: ScorerOptions) -> OnnxBa
         )
     resolved, providers = _resolve_device(device)
     chosen, reason = resolve_precision(precision, backend="onnx", device=resolved)
-    graph, folder, family_name = model_files(model_name_or_path, chosen, trust_remote_code, family)
+    graph, folder, family_name = model_files(
+        model_name_or_path, chosen, trust_remote_code, family, cache_folder=options.cache_folder
+    )
     session_options = ort.SessionOptions()
     session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     session_options.intra_op_num_threads = threads or _cores()

@@ -32,16 +32,22 @@ _CONFIG_PATTERNS = ("*.json", "*.txt", "*.model")
 
 
 def model_files(
-    model_name_or_path: str, precision: str, trust_remote_code: bool, family: str | None = None
+    model_name_or_path: str,
+    precision: str,
+    trust_remote_code: bool,
+    family: str | None = None,
+    cache_folder: str | None = None,
 ) -> tuple[Path, Path, str]:
     """The ONNX graph to run for ``precision``, the folder holding its tokenizer.json and config.json, and the
     model family whose inputs the graph takes (named, recorded beside an export, or detected).
+
+    A hub id is downloaded into ``cache_folder`` (the hub's own cache when ``None``), or read from it offline.
 
     Raises:
         ModelNotFoundError: no local folder or (cached) hub repo by that name.
         MissingDependencyError: an export is needed and PyTorch is not installed.
     """
-    folder = _model_folder(model_name_or_path, trust_remote_code)
+    folder = _model_folder(model_name_or_path, trust_remote_code, cache_folder)
     chosen = family or _recorded_family(folder) or _detected_family(model_name_or_path, folder)
     label = slug(model_name_or_path)
     if precision == "int8" and (shipped := find_graph(folder, onnx_export.INT8_FILE)):
@@ -104,7 +110,7 @@ def find_graph(folder: Path, name: str) -> Path | None:
     return next((path for path in (folder / name, folder / "onnx" / name) if path.is_file()), None)
 
 
-def _model_folder(model_name_or_path: str, trust_remote_code: bool) -> Path:
+def _model_folder(model_name_or_path: str, trust_remote_code: bool, cache_folder: str | None) -> Path:
     """The local folder, or the hub repo's snapshot (its ONNX weights if it has them, else its torch weights)."""
     path = Path(model_name_or_path).expanduser()
     if path.is_dir():
@@ -112,11 +118,12 @@ def _model_folder(model_name_or_path: str, trust_remote_code: bool) -> Path:
     if path.exists():
         raise ModelLoadError(f"{model_name_or_path!r} is a file; pass the folder that holds the model.")
     with loading_model(model_name_or_path, CROSS_ENCODER):
-        return _hub_snapshot(model_name_or_path, trust_remote_code)
+        return _hub_snapshot(model_name_or_path, trust_remote_code, cache_folder)
 
 
-def _hub_snapshot(repo_id: str, trust_remote_code: bool) -> Path:
-    """Download what scoring needs from the hub; offline or unreachable, use the cached snapshot."""
+def _hub_snapshot(repo_id: str, trust_remote_code: bool, cache_folder: str | None) -> Path:
+    """Download what scoring needs from the hub into ``cache_folder``; offline or unreachable, use the snapshot
+    cached there."""
     import httpx
     from huggingface_hub import list_repo_files, snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, HFValidationError, RepositoryNotFoundError
@@ -127,7 +134,7 @@ def _hub_snapshot(repo_id: str, trust_remote_code: bool) -> Path:
         raise ModelNotFoundError(repo_id, exc) from exc
     except (OSError, HfHubHTTPError, httpx.HTTPError) as exc:  # offline mode or no network
         try:
-            return Path(snapshot_download(repo_id, local_files_only=True))
+            return Path(snapshot_download(repo_id, local_files_only=True, cache_dir=cache_folder))
         except OSError:
             raise ModelNotFoundError(repo_id, exc) from exc
     graph = next((name for name in ("onnx/model.onnx", "model.onnx") if name in files), None)
@@ -139,7 +146,7 @@ def _hub_snapshot(repo_id: str, trust_remote_code: bool) -> Path:
         weights = ["pytorch_model*.bin"]
     patterns = [*_CONFIG_PATTERNS, *weights, *(["*.py"] if trust_remote_code else [])]
     try:
-        return Path(snapshot_download(repo_id, allow_patterns=patterns))
+        return Path(snapshot_download(repo_id, allow_patterns=patterns, cache_dir=cache_folder))
     except (OSError, HfHubHTTPError, httpx.HTTPError) as exc:
         raise ModelNotFoundError(repo_id, exc) from exc
 

@@ -69,17 +69,25 @@ def load_torch_backend(model_name_or_path: str, options: ScorerOptions) -> Torch
     """Load a reranking checkpoint (hub id or local folder) for the torch backend.
 
     The family (see :mod:`rerank_core.engine.families`) decides the model class: a sequence classifier, or a causal
-    LM whose score reads a few vocabulary rows. ``precision="auto"`` keeps a ``dtype`` given in
+    LM whose score reads a few vocabulary rows. A hub id is fetched into (or read offline from) ``cache_folder``,
+    the hub's own cache when ``None``. ``precision="auto"`` keeps a ``dtype`` given in
     ``model_kwargs``; otherwise it casts the weights to the precision
     :func:`rerank_core.backends.precision.resolve_precision` picks for this device and CPU.
     """
     device, precision, threads, max_length = options.device, options.precision, options.threads, options.max_length
     trust_remote_code, model_kwargs, family = options.trust_remote_code, options.model_kwargs, options.family
+    hub: dict[str, Any] = {"trust_remote_code": trust_remote_code, "cache_dir": options.cache_folder}
     if threads is not None:
         raise InvalidArgumentError(
             "threads applies to backend='onnx'; the torch backend uses PyTorch's process-wide thread "
             "count, set with torch.set_num_threads()."
         )
+    for keyword, option in _HUB_KEYWORDS.items():
+        if keyword in model_kwargs:
+            raise InvalidArgumentError(
+                f"model_kwargs sets {keyword}, which the {option} option sets for the config, the tokenizer and the "
+                f"weights alike; pass {option}=... instead."
+            )
     resolved = resolve_device(device)
     dtype_given = model_kwargs is not None and any(key in model_kwargs for key in ("dtype", "torch_dtype"))
     if dtype_given and precision != "auto":
@@ -92,8 +100,8 @@ def load_torch_backend(model_name_or_path: str, options: ScorerOptions) -> Torch
         else resolve_precision(precision, backend="torch", device=resolved)
     )
     with loading_model(model_name_or_path, CROSS_ENCODER):
-        config = AutoConfig.from_pretrained(model_name_or_path, trust_remote_code=trust_remote_code)
-        hf_tokenizer = AutoTokenizer.from_pretrained(model_name_or_path, trust_remote_code=trust_remote_code)
+        config = AutoConfig.from_pretrained(model_name_or_path, **hub)
+        hf_tokenizer = AutoTokenizer.from_pretrained(model_name_or_path, **hub)
         spec = model_spec(
             model_name_or_path,
             config.to_dict(),
@@ -104,9 +112,7 @@ def load_torch_backend(model_name_or_path: str, options: ScorerOptions) -> Torch
             family=family,
         )
         model_class = AutoModelForCausalLM if spec.family.head == "token-logits" else AutoModelForSequenceClassification
-        model = model_class.from_pretrained(
-            model_name_or_path, config=config, trust_remote_code=trust_remote_code, **dict(model_kwargs or {})
-        )
+        model = model_class.from_pretrained(model_name_or_path, config=config, **hub, **dict(model_kwargs or {}))
     backend = TorchBackend(model, hf_tokenizer, spec, chosen, resolved)
     logger.info(
         "Loaded %s on %s (torch %s, %s; family %s; max_length=%d)",
@@ -119,6 +125,9 @@ def load_torch_backend(model_name_or_path: str, options: ScorerOptions) -> Torch
     )
     return backend
 
+
+_HUB_KEYWORDS = {"trust_remote_code": "trust_remote_code", "cache_dir": "cache_folder"}
+"""``from_pretrained`` keywords that scorer options set, so ``model_kwargs`` may not: keyword -> option."""
 
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 

@@ -265,7 +265,8 @@ def test_any_metadata_is_carried_over_by_identity(tiny_model_dir, items, keep, t
 def test_empty_and_tuple_inputs_behave_as_in_llamaindex(tiny_model_dir):
     reranker = CrossEncoderRerank(model=tiny_model_dir, top_n=None, keep_retrieval_score=True)
     assert reranker.postprocess_nodes([], query_str=QUERY) == []
-    assert reranker.postprocess_nodes([], query_str="   ") == []  # nothing to score, as SentenceTransformerRerank
+    with pytest.raises(InvalidQueryError):  # nothing to score, but a blank query is refused, as in the core
+        reranker.postprocess_nodes([], query_str="   ")
     assert reranker.postprocess_nodes((), query_bundle=QueryBundle(QUERY)) == []
     nodes = (NodeWithScore(node=TextNode(text="zebrafish hearts"), score=1),)
     out = reranker.postprocess_nodes(nodes, query_str=QUERY)

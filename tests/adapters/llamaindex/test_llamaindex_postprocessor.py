@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import math
 
 import numpy as np
@@ -12,7 +11,6 @@ import pytest
 from llama_index.core.bridge.pydantic import ValidationError
 from llama_index.core.callbacks import CallbackManager, CBEventType, EventPayload, LlamaDebugHandler
 from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRankStartEvent
-from llama_index.core.postprocessor import SentenceTransformerRerank
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, TextNode
 
 from llamaindex_rerank import RETRIEVAL_SCORE_KEY, CrossEncoderRerank
@@ -153,6 +151,15 @@ def test_empty_input_returns_empty_without_loading_a_model(recorded_events):
         reranker.postprocess_nodes([NodeWithScore(node=TextNode(text="x"))], query_str=QUERY)
 
 
+def test_a_blank_query_without_nodes_is_refused_between_the_events(recorded_events):
+    reranker = CrossEncoderRerank(model="/nonexistent/cross-encoder")
+    with pytest.raises(InvalidQueryError, match="empty"):
+        reranker.postprocess_nodes([], query_str="  ")
+    assert not reranker.scorer.loaded
+    kinds = [type(e) for e in recorded_events if isinstance(e, (ReRankStartEvent, ReRankEndEvent))]
+    assert kinds == [ReRankStartEvent, ReRankEndEvent]
+
+
 def test_bad_calls_raise_clear_errors(ce_reranker, nodes):
     with pytest.raises(InvalidQueryError, match="Missing query bundle"):
         ce_reranker.postprocess_nodes(nodes)
@@ -215,20 +222,6 @@ def test_models_come_from_the_shared_registry(ce_model_path, ce_reranker):
     assert ce_reranker.scorer is get_scorer(ce_model_path, precision="fp32")
     assert CrossEncoderRerank(model=ce_model_path, top_n=7, precision="fp32").scorer is ce_reranker.scorer
     assert CrossEncoderRerank(model=ce_model_path, batch_size=5).scorer is not ce_reranker.scorer
-
-
-def test_one_line_swap_for_sentence_transformer_rerank(ce_model_path):
-    theirs = list(inspect.signature(SentenceTransformerRerank.__init__).parameters)
-    ours = list(inspect.signature(CrossEncoderRerank.__init__).parameters)
-    assert ours[: len(theirs)] == theirs
-    reranker = CrossEncoderRerank(3, ce_model_path, "cpu", True, False)
-    assert (reranker.top_n, reranker.model, reranker.device, reranker.keep_retrieval_score) == (
-        3,
-        ce_model_path,
-        "cpu",
-        True,
-    )
-    assert CrossEncoderRerank().trust_remote_code is False
 
 
 def test_class_name_and_serialisation_round_trip(ce_model_path):
