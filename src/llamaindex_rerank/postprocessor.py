@@ -27,9 +27,11 @@ from rerank_core import (
     Scorer,
     ScorerOptions,
 )
+from rerank_core.base import check_reports_spans
 from rerank_core.options import check_options_apply
 from rerank_core.ranking import MinScore, RankWindow, TopN
 from rerank_core.registry import get_scorer
+from rerank_core.types import BEST_CHUNK_KEY
 from rerank_core.validation import check_query
 
 from .compat import CORE_ORDER, INTEGRATION_ORDER, named_arguments, with_cross_encoder_options
@@ -89,6 +91,13 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
     )
     metadata_mode: MetadataMode = Field(
         default=MetadataMode.EMBED, description="Which metadata goes into the text the cross-encoder reads."
+    )
+    keep_best_chunk: bool = Field(
+        default=False,
+        description=f"Return shallow copies holding, in metadata[{BEST_CHUNK_KEY!r}], the part of the text the "
+        "cross-encoder read (node.get_content(metadata_mode)) that the score came from, as {'text', 'start', "
+        "'end'}: the best chunk with long_documents='max_chunk', for citing. The key is excluded from the "
+        "node's LLM and embedding text.",
     )
     cross_encoder_kwargs: dict[str, Any] = Field(
         default_factory=dict,
@@ -171,6 +180,8 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                 model,
             )
         super().__init__(**fields)
+        if self.keep_best_chunk:
+            check_reports_spans(self.model if scorer is None else scorer)
         self._scorer = scorer
 
     @classmethod
@@ -244,7 +255,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                 scorer = self.scorer
                 hits = scorer.rank(query, texts, self.rank_spec())
                 self._record_device(scorer)
-                outcome.extend(self._results(nodes, hits, retrieval_scores))
+                outcome.extend(self._results(nodes, texts, hits, retrieval_scores))
         return outcome
 
     async def _apostprocess_nodes(
@@ -266,7 +277,7 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
                 scorer = self.scorer
                 hits = await scorer.arank(query, texts, self.rank_spec())
                 self._record_device(scorer)
-                outcome.extend(self._results(nodes, hits, retrieval_scores))
+                outcome.extend(self._results(nodes, texts, hits, retrieval_scores))
         return outcome
 
     @contextmanager
@@ -318,14 +329,24 @@ class CrossEncoderRerank(BaseNodePostprocessor, ScorerOptions):
         return texts
 
     def _results(
-        self, nodes: Sequence[NodeWithScore], hits: list[Ranked], retrieval_scores: list[float | None] | None
+        self,
+        nodes: Sequence[NodeWithScore],
+        texts: Sequence[str],
+        hits: list[Ranked],
+        retrieval_scores: list[float | None] | None,
     ) -> list[NodeWithScore]:
-        """New ``NodeWithScore`` objects, best first, holding the input nodes or (with retrieval scores) copies."""
+        """New ``NodeWithScore`` objects, best first, holding the input nodes or (with retrieval scores or best
+        chunks) copies."""
         results = []
         for hit in hits:
             node = nodes[hit.index].node
+            added: dict[str, Any] = {}
             if retrieval_scores is not None:
-                node = _scored_copy(node, retrieval_scores[hit.index])
+                added[RETRIEVAL_SCORE_KEY] = retrieval_scores[hit.index]
+            if self.keep_best_chunk:
+                added[BEST_CHUNK_KEY] = hit.best_chunk(texts[hit.index])
+            if added:
+                node = _copy_with(node, added, hidden=[BEST_CHUNK_KEY] if self.keep_best_chunk else [])
             results.append(NodeWithScore(node=node, score=hit.score))
         return results
 
@@ -338,8 +359,9 @@ def _sets_option(name: str, value: object) -> bool:
     )
 
 
-def _scored_copy(node: BaseNode, retrieval_score: float | None) -> BaseNode:
-    """A shallow copy of ``node`` with ``metadata[RETRIEVAL_SCORE_KEY]`` set; ``node`` is left untouched.
+def _copy_with(node: BaseNode, added: dict[str, Any], hidden: list[str]) -> BaseNode:
+    """A shallow copy of ``node`` with ``added`` in its metadata, the ``hidden`` keys excluded from its LLM and
+    embedding text; ``node`` is left untouched.
 
     The copy has its own ``metadata`` dict and its own top-level lists and dicts (relationships, excluded
     keys...), so changing them leaves the input alone; the values in them are the input's own objects,
@@ -351,7 +373,10 @@ def _scored_copy(node: BaseNode, retrieval_score: float | None) -> BaseNode:
         for name in type(node).model_fields
         if isinstance(value := getattr(node, name, None), dict | list) and type(value) in (dict, list)
     }
-    containers["metadata"] = {**node.metadata, RETRIEVAL_SCORE_KEY: retrieval_score}
+    containers["metadata"] = {**node.metadata, **added}
+    for name in ("excluded_llm_metadata_keys", "excluded_embed_metadata_keys"):
+        if hidden and isinstance(containers.get(name), list):
+            containers[name] += [key for key in hidden if key not in containers[name]]
     return node.model_copy(update=containers)
 
 

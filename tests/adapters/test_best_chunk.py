@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from langchain_core.documents import Document
+from llama_index.core.schema import MetadataMode, NodeWithScore, TextNode
 from pydantic import ValidationError
 
 from langchain_rerank import CrossEncoderReranker
-from rerank_core import CrossEncoderScorer, RemoteScorer
+from llamaindex_rerank import CrossEncoderRerank
+from rerank_core import CrossEncoderScorer, InvalidArgumentError, RemoteScorer
 from rerank_core.types import BEST_CHUNK_KEY
 
 QUERY = "how does the zebrafish heart regenerate after injury"
@@ -60,3 +64,48 @@ def test_langchain_leaves_the_best_chunk_out_by_default(ce_model_path):
 def test_langchain_refuses_the_best_chunk_from_a_scorer_that_cannot_tell():
     with pytest.raises(ValidationError, match="keep_best_chunk needs a scorer that reports"):
         CrossEncoderReranker(model=RemoteScorer("http://127.0.0.1:9"), keep_best_chunk=True)
+
+
+def _nodes() -> list[NodeWithScore]:
+    return [
+        NodeWithScore(node=TextNode(text=SHORT, id_="short", metadata={"source": "a"}), score=0.5),
+        NodeWithScore(node=TextNode(text=LONG, id_="long", metadata={"source": "b"}), score=0.4),
+    ]
+
+
+def test_llamaindex_puts_the_best_chunk_in_metadata_when_asked(ce_model_path, chunked_scorer):
+    nodes = _nodes()
+    reranker = CrossEncoderRerank(
+        model=ce_model_path, top_n=None, keep_best_chunk=True, metadata_mode=MetadataMode.NONE, **CHUNKED
+    )
+    results = reranker.postprocess_nodes(nodes, query_str=QUERY)
+    expected = {
+        hit.index: hit.best_chunk([SHORT, LONG][hit.index]) for hit in chunked_scorer.rank(QUERY, [SHORT, LONG])
+    }
+    by_id = {"short": 0, "long": 1}
+    assert [r.node.metadata[BEST_CHUNK_KEY] for r in results] == [expected[by_id[r.node.node_id]] for r in results]
+    long_node = next(r.node for r in results if r.node.node_id == "long")
+    assert "Zebrafish" in long_node.metadata[BEST_CHUNK_KEY]["text"]
+    assert BEST_CHUNK_KEY not in long_node.get_content(metadata_mode=MetadataMode.LLM)  # kept out of the prompt
+    assert BEST_CHUNK_KEY in long_node.excluded_embed_metadata_keys
+    assert [n.node.metadata for n in nodes] == [{"source": "a"}, {"source": "b"}]  # the inputs are untouched
+    assert [n.node.excluded_llm_metadata_keys for n in nodes] == [[], []]
+    asynced = asyncio.run(reranker.apostprocess_nodes(nodes, query_str=QUERY))
+    assert [r.node.metadata for r in asynced] == [r.node.metadata for r in results]
+
+
+def test_llamaindex_spans_index_the_text_the_reranker_read(ce_model_path):
+    reranker = CrossEncoderRerank(model=ce_model_path, top_n=1, keep_best_chunk=True, **CHUNKED)
+    (result,) = reranker.postprocess_nodes(_nodes()[1:], query_str=QUERY)
+    chunk = result.node.metadata[BEST_CHUNK_KEY]
+    read = _nodes()[1].node.get_content(metadata_mode=MetadataMode.EMBED)  # "source: b" then the text
+    assert read[chunk["start"] : chunk["end"]] == chunk["text"] and chunk["start"] > 0
+
+
+def test_llamaindex_leaves_the_best_chunk_out_by_default_and_refuses_it_from_a_served_model(ce_model_path):
+    (result,) = CrossEncoderRerank(model=ce_model_path, top_n=1, **CHUNKED).postprocess_nodes(
+        _nodes()[1:], query_str=QUERY
+    )
+    assert BEST_CHUNK_KEY not in result.node.metadata
+    with pytest.raises(InvalidArgumentError, match="keep_best_chunk needs a scorer that reports"):
+        CrossEncoderRerank(model=RemoteScorer("http://127.0.0.1:9"), keep_best_chunk=True)
