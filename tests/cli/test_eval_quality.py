@@ -33,6 +33,7 @@ def test_report_has_every_section_and_metric(dense_report, scifact_slice, ce_mod
     assert report["settings"]["model"] == ce_model_path
     assert report["settings"]["rank_window_sizes"] == [K]
     assert report["dataset"] == {
+        "corpus": "original",
         "queries": len(scifact_slice.queries),
         "documents": len(scifact_slice.corpus),
         "judgements": sum(len(j) for j in scifact_slice.qrels.values()),
