@@ -139,16 +139,39 @@ def text_score(text: str) -> float:
 
 
 def ranking(model: str = "stub-model") -> Reply:
-    """A correct ``/rerank`` answer (scores of :func:`text_score`, the core's ranking rules) and ``/health``."""
+    """Correct answers, scored by :func:`text_score` and ranked by the core's rules, in the API the path and body ask.
+
+    - ``/health``: crossrank's ``{status, model, precision}``.
+    - ``/v2/rerank`` and ``/v1/rerank``: Cohere's ``{id, results: [{index, relevance_score}], meta}``, best first,
+      cut to ``top_n``.
+    - ``/rerank`` (with ``texts``): TEI's list of ``{index, score}``, best first: every text, or as crossrank's
+      ``top_n`` and ``min_score`` say when the request holds them.
+
+    A body the stub cannot read gets TEI's 422 ``{error, error_type, kind}``.
+    """
 
     async def reply(request: Received, writer: asyncio.StreamWriter) -> None:
-        if request.path.endswith("/health"):
+        path = request.path.rstrip("/")
+        if path.endswith("/health"):
             writer.write(http_answer(200, json.dumps({"status": "ok", "model": model, "precision": "fp32"}).encode()))
             return
-        body = json.loads(request.body)
-        scores = np.array([text_score(text) for text in body["documents"]])
-        ranked = select(scores, top_n=body.get("top_n"), min_score=body.get("min_score"))
-        results = [{"index": hit.index, "score": hit.score} for hit in ranked]
-        writer.write(http_answer(200, json.dumps({"model": model, "results": results}).encode()))
+        try:
+            body = json.loads(request.body)
+            cohere = path.endswith(("/v2/rerank", "/v1/rerank"))
+            texts = body["documents" if cohere else "texts"]
+            scores = np.array([text_score(text) for text in texts])
+        except (ValueError, KeyError, TypeError) as exc:
+            problem = {"error": f"the stub cannot read this body ({exc!r})", "error_type": "Validation"}
+            writer.write(http_answer(422, json.dumps({**problem, "kind": "InvalidRequest"}).encode()))
+            return
+        if cohere:
+            ranked = select(scores, top_n=body.get("top_n"))
+            results = [{"index": hit.index, "relevance_score": hit.score} for hit in ranked]
+            version = "2" if path.endswith("/v2/rerank") else "1"
+            answer_body = {"id": "stub-id", "results": results, "meta": {"api_version": {"version": version}}}
+        else:
+            ranked = select(scores, top_n=body.get("top_n"), min_score=body.get("min_score"))
+            answer_body = [{"index": hit.index, "score": hit.score} for hit in ranked]
+        writer.write(http_answer(200, json.dumps(answer_body).encode()))
 
     return reply

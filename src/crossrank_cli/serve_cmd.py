@@ -1,4 +1,4 @@
-"""``crossrank serve``: a cross-encoder behind ``POST /rerank`` on Ray Serve."""
+"""``crossrank serve``: a cross-encoder behind TEI's and Cohere's rerank routes on Ray Serve."""
 
 from __future__ import annotations
 
@@ -84,9 +84,25 @@ def serve_command(
     instruction: InstructionOption = None,
     device: DeviceOption = None,
     address: AddressOption = None,
+    api_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            envvar="CROSSRANK_API_KEY",
+            help="Require 'Authorization: Bearer KEY' on every route but /health; repeat for several keys "
+            "(CROSSRANK_API_KEY: keys separated by spaces).",
+            show_envvar=True,
+        ),
+    ] = None,
 ) -> None:
-    """Serve a cross-encoder on Ray Serve: POST /rerank (query, documents, top_n, ...) and GET /health."""
+    """Serve a cross-encoder on Ray Serve: TEI's POST /rerank, Cohere's POST /v2/rerank and /v1/rerank,
+    GET /health, GET /metrics (Prometheus), GET /docs."""
     with reported_errors("ray"):
+        if not api_key and not is_loopback(host):
+            typer.echo(
+                f"Warning: serving on {host} with no API key: anyone who can reach this port can use the model. "
+                "Set --api-key or CROSSRANK_API_KEY.",
+                err=True,
+            )
         if starts_local_ray(address) and is_loopback(host):
             keep_ray_on_loopback()  # before ray is imported: Ray reads the setting then
         from rerank_core.serving.app import build_app
@@ -112,6 +128,7 @@ def serve_command(
             limits=limits,
             num_cpus=num_cpus,
             num_gpus=num_gpus,
+            api_keys=api_key or [],
             **scorer_flags(backend, precision, family, instruction, device),
         )
         serve_until_stopped(app, model=model, host=host, port=port, address=address, limits=limits, say=typer.echo)

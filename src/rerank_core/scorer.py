@@ -11,17 +11,19 @@ from dataclasses import dataclass
 from typing import Any, Unpack
 
 import numpy as np
+from tokenizers import Tokenizer
 from tqdm.auto import tqdm
 
 from rerank_core.backends import Backend, load_backend
 from rerank_core.base import Scorer
-from rerank_core.engine.activation import relevance_scores
+from rerank_core.engine.activation import Activation, relevance_scores
 from rerank_core.engine.batching import length_sorted_batches, pad_batch
-from rerank_core.engine.encoding import EncodedPairs, PairEncoder
+from rerank_core.engine.encoding import EncodedPairs, PairEncoder, clean_copy
 from rerank_core.engine.microbatch import MicroBatcher
 from rerank_core.engine.model_loading import showing_load_progress
 from rerank_core.engine.prompt_encoding import PromptEncoder
 from rerank_core.engine.score_cache import ScoreCache
+from rerank_core.engine.token_budget import encode_prefixes
 from rerank_core.engine.tokens import Tokens
 from rerank_core.errors import InvalidArgumentError
 from rerank_core.options import ScorerOptions
@@ -79,6 +81,7 @@ class CrossEncoderScorer(Scorer):
         self._warned_truncation = False
         self._shift: float | None = None
         self._chunks = self._options.chunk_plan()
+        self._plain_tokenizer: Tokenizer | None = None
 
     def __getattr__(self, name: str) -> Any:
         """Each option reads as an attribute: ``scorer.batch_size``, ``scorer.precision`` (as configured)."""
@@ -128,6 +131,25 @@ class CrossEncoderScorer(Scorer):
         """Load the model now (it otherwise loads on first use); returns ``self``. Thread-safe."""
         self._loaded_model()
         return self
+
+    def activated(self, raw_scores: np.ndarray, activation: Activation) -> np.ndarray:
+        """Scores given with ``activation="none"`` as ``activation`` gives them for this model (loading it): a
+        served reranker scores raw and activates per request."""
+        self._loaded_model()
+        return relevance_scores(raw_scores, activation, self._shift)
+
+    def first_tokens(self, texts: Sequence[str], max_tokens: int) -> list[str]:
+        """Each text cut after its first ``max_tokens`` tokens of the model's tokenizer (shorter texts whole),
+        loading the model: Cohere's ``max_tokens_per_doc``."""
+        check_positive_int("max_tokens", max_tokens)
+        backend, _ = self._loaded_model()
+        if self._plain_tokenizer is None:
+            self._plain_tokenizer = clean_copy(backend.tokenizer)
+        prefixes = encode_prefixes(self._plain_tokenizer, texts, max_tokens)
+        return [
+            text if len(prefix.offsets) <= max_tokens else text[: prefix.offsets[max_tokens - 1][1]]
+            for text, prefix in zip(texts, prefixes)
+        ]
 
     def _loaded_model(self, show_progress: bool = False) -> tuple[Backend, InputEncoder]:
         """The backend and pair encoder, loading them once; a failed load leaves nothing behind."""

@@ -50,7 +50,7 @@ def _counting(reply: Reply, answers: list[list[dict]]) -> Reply:
         for data in written:
             write(data)
         if request.path.endswith("/rerank"):
-            answers.append(json.loads(b"".join(written).split(b"\r\n\r\n", 1)[1])["results"])
+            answers.append(json.loads(b"".join(written).split(b"\r\n\r\n", 1)[1]))
 
     return counted
 
@@ -80,6 +80,6 @@ async def test_a_remote_scorer_behind_either_adapter_sends_the_rules_and_ranks_o
         stub.stop()
     [request] = [r for r in stub.received if r.path.endswith("/rerank")]
     sent = json.loads(request.body)
-    assert (sent["top_n"], sent["min_score"], sent["documents"]) == (2, 4.0, texts[:5])
+    assert (sent["top_n"], sent["min_score"], sent["texts"]) == (2, 4.0, texts[:5])
     assert [len(results) for results in answers] == [2]  # the server ranked and cut; only two scores came back
     assert returned == ["a" * 9, "a" * 7]

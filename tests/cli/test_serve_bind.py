@@ -90,7 +90,7 @@ def test_serve_keeps_ray_on_loopback_without_a_dashboard_and_guards_the_proxy(ti
             assert b"--disable-frontend" in _cmdline(pid) and b"--modules-to-load=UsageStatsHead" in _cmdline(pid)
 
         refused = httpx.post(f"{url}/rerank", content=b"{}", headers={"content-type": "text/plain"})
-        assert refused.status_code == 415 and refused.json()["error"] == "UnsupportedMediaType"
+        assert refused.status_code == 415 and refused.json()["kind"] == "UnsupportedMediaType"
         with socket.create_connection(("127.0.0.1", port), timeout=60) as stalled:
             stalled.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
             started = time.monotonic()

@@ -99,19 +99,20 @@ def test_sync_calls_rank_and_score_like_the_local_scorer(url, requests_50, local
 BAD_BODIES = {
     "not JSON": b"{",
     "not an object": b"[]",
-    "no documents": b'{"query": "q"}',
-    "no query": b'{"documents": ["a"]}',
-    "query not a string": b'{"query": 1, "documents": ["a"]}',
-    "document not a string": b'{"query": "q", "documents": ["a", null]}',
-    "documents not a list": b'{"query": "q", "documents": "a"}',
-    "top_n a string": b'{"query": "q", "documents": ["a"], "top_n": "3"}',
-    "negative top_n": b'{"query": "q", "documents": ["a"], "top_n": -1}',
-    "NaN min_score": b'{"query": "q", "documents": ["a"], "min_score": NaN}',
-    "zero window": b'{"query": "q", "documents": ["a"], "rank_window_size": 0}',
-    "unknown field": b'{"query": "q", "documents": ["a"], "k": 3}',
-    "blank query": b'{"query": "  ", "documents": ["a"]}',
-    "too many documents": json.dumps({"query": "q", "documents": ["a"] * (MAX_DOCUMENTS + 1)}).encode(),
-    "too long a body": json.dumps({"query": "q", "documents": ["a" * MAX_BODY_BYTES]}).encode(),
+    "no texts": b'{"query": "q"}',
+    "no query": b'{"texts": ["a"]}',
+    "query not a string": b'{"query": 1, "texts": ["a"]}',
+    "text not a string": b'{"query": "q", "texts": ["a", null]}',
+    "texts not a list": b'{"query": "q", "texts": "a"}',
+    "raw_scores null": b'{"query": "q", "texts": ["a"], "raw_scores": null}',
+    "top_n a string": b'{"query": "q", "texts": ["a"], "top_n": "3"}',
+    "negative top_n": b'{"query": "q", "texts": ["a"], "top_n": -1}',
+    "NaN min_score": b'{"query": "q", "texts": ["a"], "min_score": NaN}',
+    "zero window": b'{"query": "q", "texts": ["a"], "rank_window_size": 0}',
+    "truncate false": b'{"query": "q", "texts": ["a"], "truncate": false}',
+    "blank query": b'{"query": "  ", "texts": ["a"]}',
+    "too many texts": json.dumps({"query": "q", "texts": ["a"] * (MAX_DOCUMENTS + 1)}).encode(),
+    "too long a body": json.dumps({"query": "q", "texts": ["a" * MAX_BODY_BYTES]}).encode(),
 }
 
 
@@ -120,7 +121,7 @@ def test_bad_requests_get_4xx_naming_the_problem_and_the_server_keeps_answering(
         response = httpx.post(f"{url}/rerank", content=body, headers={"content-type": "application/json"})
         assert response.status_code in (413, 422), (name, response.status_code, response.text)
         error = response.json()
-        assert error["error"] and error["detail"], name
+        assert error["error"] and error["error_type"] == "Validation" and error["kind"], name
     assert httpx.get(f"{url}/rerank").status_code == 405
     assert RemoteScorer(url).health()["status"] == "ok"
     (query, texts), local = requests_50[1], local_scores[1]

@@ -73,13 +73,13 @@ def stats(server: Server) -> dict:
 
 
 def assert_error(response: httpx.Response, status: int, error: str | None = None) -> dict:
-    """The answer is ``status`` with a ``{"error", "detail"}`` JSON body (of kind ``error``)."""
+    """The answer is ``status`` with TEI's ``{"error", "error_type"}`` JSON body and crossrank's ``kind``."""
     assert response.status_code == status, (response.status_code, response.text)
     assert response.headers["content-type"] == "application/json", response.headers
     body = response.json()
-    assert set(body) == {"error", "detail"} and body["detail"], body
+    assert set(body) == {"error", "error_type", "kind"} and body["error"], body
     if error is not None:
-        assert body["error"] == error, body
+        assert body["kind"] == error, body
     return body
 
 
@@ -120,7 +120,7 @@ def assert_raw_error(answer: tuple[int, dict[str, str], bytes], status: int) -> 
     assert code == status, answer
     assert headers["content-type"] == "application/json" and headers.get("connection") == "close", headers
     error = json.loads(body)
-    assert set(error) == {"error", "detail"}, error
+    assert set(error) == {"error", "error_type", "kind"}, error
     return error
 
 
@@ -131,39 +131,39 @@ def test_every_error_is_json_in_one_shape(server):
         response = httpx.request(method, f"{url}/rerank")
         assert_error(response, 405, "MethodNotAllowed")
         assert response.headers["allow"] == "POST"
-    body = json.dumps({"query": "q", "documents": ["a"]}).encode()
+    body = json.dumps({"query": "q", "texts": ["a"]}).encode()
     for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
         response = httpx.post(f"{url}/rerank", content=body, headers={"content-type": content_type})
-        assert "application/json" in assert_error(response, 415, "UnsupportedMediaType")["detail"]
+        assert "application/json" in assert_error(response, 415, "UnsupportedMediaType")["error"]
         assert response.headers["connection"] == "close"
     assert_error(httpx.post(f"{url}/rerank", content=body), 415)  # no content-type at all
     assert_error(httpx.post(f"{url}/rerank", content=b"{", headers=JSON), 422, "InvalidRequest")
     assert_error(httpx.post(f"{url}/rerank", content=b"\xff{}", headers=JSON), 422, "InvalidRequest")
     nested = b"[" * 100_000 + b"]" * 100_000
     assert_error(httpx.post(f"{url}/rerank", content=nested, headers=JSON), 422, "InvalidRequest")
-    assert_error(httpx.post(f"{url}/rerank", json={"query": " ", "documents": ["a"]}), 422, "InvalidQueryError")
+    assert_error(httpx.post(f"{url}/rerank", json={"query": " ", "texts": ["a"]}), 422, "InvalidQueryError")
     assert stats(server)["status"] == "ok"
 
 
 def test_duplicate_keys_are_refused(server):
     for body in (
-        b'{"query": "q", "query": "other", "documents": ["a"]}',
-        b'{"query": "q", "documents": ["a"], "documents": ["b"]}',
-        b'{"query": "q", "documents": ["a"], "top_n": 1, "top_n": 2}',
+        b'{"query": "q", "query": "other", "texts": ["a"]}',
+        b'{"query": "q", "texts": ["a"], "texts": ["b"]}',
+        b'{"query": "q", "texts": ["a"], "top_n": 1, "top_n": 2}',
     ):
         response = httpx.post(f"{server.url}/rerank", content=body, headers=JSON)
-        assert "more than once" in assert_error(response, 422, "InvalidRequest")["detail"]
+        assert "more than once" in assert_error(response, 422, "InvalidRequest")["error"]
 
 
 def test_lone_surrogate_escapes_are_scored_as_the_local_scorer_reads_them(server, tiny_model_dir):
     from rerank_core import CrossEncoderScorer
 
     documents = ["moon \udfff sea", *DOCUMENTS[1:]]
-    body = json.dumps({"query": "tides \ud800", "documents": documents})  # json.dumps writes \\ud800 escapes
+    body = json.dumps({"query": "tides \ud800", "texts": documents})  # json.dumps writes \\ud800 escapes
     assert "\\ud800" in body
     response = httpx.post(f"{server.url}/rerank", content=body, headers=JSON, timeout=60)
     assert response.status_code == 200, response.text
-    served = {hit["index"]: hit["score"] for hit in response.json()["results"]}
+    served = {hit["index"]: hit["score"] for hit in response.json()}
     read = ["moon \ufffd sea", *DOCUMENTS[1:]]
     local = CrossEncoderScorer(tiny_model_dir, precision="fp32").score("tides \ufffd", read)
     assert served == pytest.approx(dict(enumerate(map(float, local))), abs=1e-5)
@@ -174,30 +174,31 @@ def test_openapi_shows_the_request_body_and_the_error_shape(server):
     post = document["paths"]["/rerank"]["post"]
     schema = post["requestBody"]["content"]["application/json"]["schema"]
     assert post["requestBody"]["required"] is True
-    assert set(schema["properties"]) == {"query", "documents", "top_n", "min_score", "rank_window_size"}
-    assert set(schema["required"]) == {"query", "documents"} and schema["additionalProperties"] is False
+    assert {"query", "texts", "raw_scores", "return_text", "truncate"} <= set(schema["properties"])
+    assert {"top_n", "min_score", "rank_window_size", "instruction"} <= set(schema["properties"])
+    assert set(schema["required"]) == {"query", "texts"}
     for status in ("408", "413", "415", "422", "503"):
         assert post["responses"][status]["content"]["application/json"]["schema"] == {
-            "$ref": "#/components/schemas/ErrorBody"
+            "$ref": "#/components/schemas/TeiError"
         }
-    assert set(document["components"]["schemas"]["ErrorBody"]["properties"]) == {"error", "detail"}
+    assert set(document["components"]["schemas"]["TeiError"]["properties"]) == {"error", "error_type", "kind"}
 
 
 def test_the_request_budget_refuses_a_1mb_query_before_scoring(server):
     before = stats(server)["requests_scored"]
-    body = {"query": "x" * 1_000_000, "documents": [f"short document {i}" for i in range(20)]}
+    body = {"query": "x" * 1_000_000, "texts": [f"short document {i}" for i in range(20)]}
     response = httpx.post(f"{server.url}/rerank", json=body, timeout=60)
-    detail = assert_error(response, 413, "InvalidArgumentError")["detail"]
+    detail = assert_error(response, 413, "InvalidArgumentError")["error"]
     assert "max_total_chars" in detail and "limit of 1000000" in detail
-    too_many_pairs = httpx.post(f"{server.url}/rerank", json={"query": "q", "documents": ["d"] * (PAIRS + 1)})
-    assert "max_pairs" in assert_error(too_many_pairs, 413, "InvalidArgumentError")["detail"]
+    too_many_pairs = httpx.post(f"{server.url}/rerank", json={"query": "q", "texts": ["d"] * (PAIRS + 1)})
+    assert "max_pairs" in assert_error(too_many_pairs, 413, "InvalidArgumentError")["error"]
     with pytest.raises(InvalidArgumentError, match="max_total_chars"):
         RemoteScorer(server.url).rank("y" * 1_000_000, ["a", "b"])
     assert stats(server)["requests_scored"] == before  # nothing reached the model
     # The pairs are the documents inside the rank window: 41 documents with a window of 40 are scored.
-    windowed = {"query": "q", "documents": [*DOCUMENTS, "one more"], "rank_window_size": PAIRS}
+    windowed = {"query": "q", "texts": [*DOCUMENTS, "one more"], "rank_window_size": PAIRS}
     answer = httpx.post(f"{server.url}/rerank", json=windowed, timeout=60)
-    assert answer.status_code == 200 and len(answer.json()["results"]) == PAIRS
+    assert answer.status_code == 200 and len(answer.json()) == PAIRS
     assert stats(server)["requests_scored"] == before + 1
 
 
@@ -222,8 +223,8 @@ def test_70_stalled_bodies_do_not_block_a_request_and_each_gets_408_after_the_de
     trickler = threading.Thread(target=trickle, daemon=True)
     trickler.start()
     try:
-        answer = httpx.post(f"{server.url}/rerank", json={"query": "cell division", "documents": DOCUMENTS}, timeout=30)
-        assert answer.status_code == 200 and len(answer.json()["results"]) == PAIRS, answer.text
+        answer = httpx.post(f"{server.url}/rerank", json={"query": "cell division", "texts": DOCUMENTS}, timeout=30)
+        assert answer.status_code == 200 and len(answer.json()) == PAIRS, answer.text
         readable, _, _ = select.select(stalled, [], [], 0)
         assert not readable, "the request was answered only after stalled clients were dropped"
         answered_at = {}
@@ -238,7 +239,7 @@ def test_70_stalled_bodies_do_not_block_a_request_and_each_gets_408_after_the_de
         for sock in stalled:
             assert answered_at[sock] - sent_at[sock] >= LIMITS.body_timeout_s - 0.5
             error = assert_raw_error(read_response(sock), 408)
-            assert error["error"] == "RequestTimeout" and "body_timeout_s" in error["detail"]
+            assert error["kind"] == "RequestTimeout" and "body_timeout_s" in error["error"]
             assert closed_by_server(sock)
     finally:
         stop.set()
@@ -255,13 +256,13 @@ def test_stalled_or_oversized_headers_are_refused(server):
     started = time.monotonic()
     error = assert_raw_error(read_response(partial, timeout=LIMITS.header_timeout_s + 30), 408)
     assert time.monotonic() - started >= LIMITS.header_timeout_s - 0.5
-    assert "header_timeout_s" in error["detail"] and closed_by_server(partial)
+    assert "header_timeout_s" in error["error"] and closed_by_server(partial)
     assert_raw_error(read_response(silent, timeout=30), 408)
     assert closed_by_server(silent)
     with connect(server) as large:
         large.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * (LIMITS.max_header_bytes + 1))
         error = assert_raw_error(read_response(large), 431)
-        assert "max_header_bytes" in error["detail"] and closed_by_server(large)
+        assert "max_header_bytes" in error["error"] and closed_by_server(large)
     for sock in (partial, silent):
         sock.close()
     assert stats(server)["status"] == "ok"  # and well-behaved clients are served
@@ -278,13 +279,13 @@ def test_a_streamed_body_past_the_limit_gets_413_before_it_is_all_sent(server):
             sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             sent += len(chunk)
         error = assert_raw_error(read_response(sock), 413)
-        assert "max_body_bytes" in error["detail"]
+        assert "max_body_bytes" in error["error"]
         assert closed_by_server(sock)  # it reads nothing more of that request
     with connect(server) as sock:  # a declared length past the limit: refused before any of the body is sent
         sock.sendall(
             b"POST /rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999\r\n\r\n"
         )
-        assert "max_body_bytes" in assert_raw_error(read_response(sock), 413)["detail"]
+        assert "max_body_bytes" in assert_raw_error(read_response(sock), 413)["error"]
         assert closed_by_server(sock)
 
 
@@ -311,7 +312,7 @@ def test_the_bodies_held_at_once_are_bounded(server):
         assert len(held) - len(refused) <= fit
         for sock in refused:
             answer = read_response(sock)
-            assert "max_inflight_bytes" in assert_raw_error(answer, 503)["detail"]
+            assert "max_inflight_bytes" in assert_raw_error(answer, 503)["error"]
             assert answer[1]["retry-after"] == "1"
     finally:
         for sock in held:
@@ -336,7 +337,7 @@ def _replica(deployment: str):
 
 def _in_flight(server: Server, count: int, pool: ThreadPoolExecutor) -> list:
     """``count`` one-document requests, each waiting in the scoring replica's batch."""
-    body = {"query": "q", "documents": ["one document"]}
+    body = {"query": "q", "texts": ["one document"]}
     calls = [pool.submit(httpx.post, f"{server.url}/rerank", json=body, timeout=120) for _ in range(count)]
     deadline = time.monotonic() + 60
     while stats(server)["requests_in_flight"] < count:
@@ -351,7 +352,7 @@ def test_requests_lost_to_a_dead_replica_get_a_json_503(server, ray_local):
         ray_local.kill(_replica("RerankScorer"))
         for call in calls:  # answered by the ingress
             response = call.result()
-            assert "safe to send it again" in assert_error(response, 503, "ServiceUnavailable")["detail"]
+            assert "safe to send it again" in assert_error(response, 503, "ServiceUnavailable")["error"]
             assert response.headers["retry-after"] == "1"
         deadline = time.monotonic() + 180
         while True:  # a new scoring replica
@@ -365,5 +366,5 @@ def test_requests_lost_to_a_dead_replica_get_a_json_503(server, ray_local):
         calls = _in_flight(server, 2, pool)
         ray_local.kill(_replica("RerankIngress"))
         for call in calls:  # answered by the proxy guard, where uvicorn would send a plain-text 500
-            assert "safe to send it again" in assert_error(call.result(), 503, "ServiceUnavailable")["detail"]
+            assert "safe to send it again" in assert_error(call.result(), 503, "ServiceUnavailable")["error"]
         ray_local.kill(_replica("RerankScorer"))  # its batch still waits: stopping it gracefully would take 20 s

@@ -3,7 +3,8 @@
 Install it with ``pip install "crossrank[serve]"`` (Ray Serve, FastAPI) or ``"crossrank[ray]"`` (Ray Data).
 Every name below is imported on first use, so ``import rerank_core.serving`` needs neither Ray nor httpx.
 
-- :mod:`~rerank_core.serving.wire`: the request and response models of ``POST /rerank``, and ``ServeLimits``;
+- :mod:`~rerank_core.serving.wire`: every schema served (TEI, Cohere, crossrank), and ``ServeLimits``;
+- :mod:`~rerank_core.serving.metrics`: the Prometheus metrics of ``GET /metrics``;
 - :mod:`~rerank_core.serving.client`: :class:`RemoteScorer`, a :class:`rerank_core.Scorer` over HTTP;
 - :mod:`~rerank_core.serving.app`: ``build_app`` and ``serve_start_options`` for Ray Serve;
 - :mod:`~rerank_core.serving.proxy_guard`: the connection bounds loaded into Ray Serve's HTTP proxy;

@@ -1,40 +1,61 @@
-"""A served reranker on Ray Serve: ``POST /rerank`` and ``GET /health``, with concurrent requests merged.
+"""A served reranker on Ray Serve: TEI's ``POST /rerank``, Cohere's ``POST /v2/rerank`` and ``/v1/rerank``,
+``GET /health`` and ``GET /metrics``, with concurrent requests merged.
 
-Two deployments. The ingress (:class:`RerankIngress`, many cheap concurrent slots, no model) reads each body
-within a deadline and a size bound, parses and validates it and checks the request budget; only a request
-that passes all of it reaches a scoring replica (:class:`RerankScorer`, one loaded
-:class:`CrossEncoderScorer` each), through a ``DeploymentHandle``. Bad requests get a 4xx naming the
-problem, never a 500, and every error is ``{"error", "detail"}`` JSON. Scoring replicas wait up to
-``merge_wait_ms`` in ``@serve.batch`` so that concurrent requests share length-sorted model batches of at
-most ``max_merged_pairs`` pairs. Start it with ``crossrank serve``, or with
-``serve.start(**serve_start_options(...))`` then ``serve.run(build_app(...))`` (the options add the proxy
-guard of :mod:`rerank_core.serving.proxy_guard`); call it with :class:`rerank_core.RemoteScorer`.
+Two deployments. The ingress (:class:`RerankIngress`, many cheap concurrent slots, no model) checks the API key,
+reads each body within a deadline and a size bound, parses and validates it in its route's schema
+(:mod:`rerank_core.serving.wire`) and checks the request budget; only a request that passes all of it reaches a
+scoring replica (:class:`RerankScorer`, one loaded :class:`CrossEncoderScorer` each), through a
+``DeploymentHandle``. Bad requests get a 4xx naming the problem, never a 500, each in its API's error shape.
+Scoring replicas wait up to ``merge_wait_ms`` in ``@serve.batch`` so that concurrent requests of every API share
+length-sorted model batches of at most ``max_merged_pairs`` pairs. Start it with ``crossrank serve``, or with
+``serve.start(**serve_start_options(...))`` then ``serve.run(build_app(...))`` (the options add the proxy guard
+of :mod:`rerank_core.serving.proxy_guard`); call it with :class:`rerank_core.RemoteScorer`, the Cohere SDK or a
+TEI client.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations as live objects.
 import asyncio
+import hmac
 import json
-from collections.abc import Mapping
-from typing import Any, cast
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
+from rerank_core.engine.activation import Activation
 from rerank_core.errors import InvalidArgumentError, MissingDependencyError, RerankError
 from rerank_core.scorer import DEFAULT_MODEL, CrossEncoderScorer
-from rerank_core.serving.wire import ErrorBody, RankedDocument, RerankRequest, RerankResponse, ServeLimits
+from rerank_core.serving.wire import (
+    COHERE_PATHS,
+    CohereError,
+    CohereRerankRequest,
+    CohereRerankResponse,
+    CohereV1RerankRequest,
+    RerankJob,
+    ServeLimits,
+    TeiError,
+    TeiRerankRequest,
+    TeiRerankResponse,
+    error_body,
+)
 from rerank_core.validation import check_positive_int
 
 try:
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse
-    from pydantic import ValidationError
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import JSONResponse, Response
+    from pydantic import BaseModel, ValidationError
     from ray import serve
     from ray.exceptions import ActorUnavailableError, RayActorError
     from ray.serve import Application, Deployment
     from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
     from ray.serve.handle import DeploymentHandle
     from starlette.exceptions import HTTPException
+
+    from rerank_core.serving.metrics import ServeMetrics
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess without ray
     raise MissingDependencyError("ray[serve]", "ray", "crossrank serve runs on Ray Serve.") from exc
 
@@ -51,51 +72,69 @@ from rerank_core.serving.proxy_guard import (
 
 __all__ = ["RerankIngress", "RerankScorer", "build_app", "serve_start_options"]
 
+M = TypeVar("M", bound=BaseModel)
+
 LOST_ERRORS = (RayActorError, ActorUnavailableError, DeploymentUnavailableError, BackPressureError)
 """What a handle call raises when the scoring replica died, is unreachable or is overloaded: answered 503."""
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": description}
-    for status, description in {
-        408: "The body did not arrive within body_timeout_s.",
-        413: "The body or the request's budget (documents, pairs, characters) is over a limit.",
-        415: "The body is not application/json.",
-        422: "The body is not a valid request (bad JSON, a duplicate key, a wrong field).",
-        503: "No scoring replica could answer (it died or is overloaded); the request may be sent again.",
-    }.items()
+ERROR_STATUSES = {
+    401: "The API key is missing or wrong (a server started with --api-key).",
+    408: "The body did not arrive within body_timeout_s.",
+    413: "The body or the request's budget (documents, pairs, characters) is over a limit.",
+    415: "The body is not application/json.",
+    422: "The body is not a valid request (bad JSON, a duplicate key, a wrong field, a blank query).",
+    503: "No scoring replica could answer (it died or is overloaded); the request may be sent again.",
 }
 
-api = FastAPI(title="crossrank", summary="Cross-encoder reranking over HTTP.")
+
+def _responses(error: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """A route's documented error answers, in ``error``'s shape."""
+    return {status: {"model": error, "description": text} for status, text in ERROR_STATUSES.items()}
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    """A route's documented request body (the routes read the raw body themselves, within its bounds)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+api = FastAPI(
+    title="crossrank",
+    summary="Cross-encoder reranking over HTTP, in TEI's and Cohere's schemas.",
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
+)
 # Ray Serve serialises the routes when the class below is decorated: every helper they call is defined above it.
 
 
-def _error(status: int, kind: str, detail: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(ErrorBody(error=kind, detail=detail).model_dump(), status_code=status, headers=headers)
+def _error(path: str, status: int, kind: str, detail: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(path, status, kind, detail), status_code=status, headers=headers)
 
 
 @api.exception_handler(HTTPException)
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    """404, 405 and FastAPI's other HTTP errors, in the ``{"error", "detail"}`` shape (``Allow`` kept)."""
-    return _error(exc.status_code, error_kind(exc.status_code), str(exc.detail), exc.headers)
+    """404, 405 and FastAPI's other HTTP errors, in the route's error shape (``Allow`` kept)."""
+    return _error(request.url.path, exc.status_code, error_kind(exc.status_code), str(exc.detail), exc.headers)
 
 
 @api.exception_handler(RequestValidationError)
 async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return _error(422, "InvalidRequest", str(exc))
+    return _error(request.url.path, 422, "InvalidRequest", str(exc))
 
 
 @api.exception_handler(Exception)
 async def _failed(request: Request, exc: Exception) -> JSONResponse:
-    return _error(500, "InternalError", f"The server failed on this request ({type(exc).__name__}).")
+    detail = f"The server failed on this request ({type(exc).__name__})."
+    return _error(request.url.path, 500, "InternalError", detail)
 
 
-def _pairs(groups: list[tuple[str, list[str]]]) -> int:
+def _pairs(groups: list[tuple[str, list[str], str | None]]) -> int:
     """The size of a shared batch: its (query, document) pairs."""
-    return sum(len(texts) for _, texts in groups)
+    return sum(len(texts) for _, texts, _ in groups)
 
 
 def _validation_message(exc: ValidationError) -> str:
-    """Pydantic's errors as one line per field: ``documents.2: Input should be a valid string``."""
+    """Pydantic's errors as one line per field: ``texts.2: Input should be a valid string``."""
     lines = []
     for error in exc.errors(include_url=False):
         where = ".".join(str(part) for part in error["loc"]) or "body"
@@ -117,8 +156,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return members
 
 
-def parse_request(body: bytes) -> RerankRequest:
-    """A ``/rerank`` body as a :class:`RerankRequest`: UTF-8 JSON, no duplicate keys, the model's fields.
+def parse_request(body: bytes, model: type[M]) -> M:
+    """A body as a ``model`` request: UTF-8 JSON, no duplicate keys, the model's fields.
 
     Raises:
         Refusal: ``422`` naming the problem.
@@ -129,13 +168,15 @@ def parse_request(body: bytes) -> RerankRequest:
         raise Refusal(422, str(exc), "InvalidRequest", close=False) from None
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise Refusal(422, f"Bad request body: not UTF-8 JSON ({exc}).", "InvalidRequest", close=False) from None
+    if not isinstance(data, dict):
+        raise Refusal(422, "Bad request body: a JSON object is expected.", "InvalidRequest", close=False)
     try:
-        return RerankRequest.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise Refusal(422, _validation_message(exc), "InvalidRequest", close=False) from None
 
 
-def check_budget(query: str, candidates: list[str], limits: ServeLimits) -> None:
+def check_budget(query: str, candidates: Sequence[str], limits: ServeLimits) -> None:
     """Refuse (``413``, naming the limit) a request whose pairs or characters are over the per-request budget."""
     pairs = len(candidates)
     if pairs > limits.max_pairs:
@@ -158,8 +199,28 @@ def check_budget(query: str, candidates: list[str], limits: ServeLimits) -> None
         )
 
 
-def _lost(exc: BaseException) -> JSONResponse:
-    return _error(503, "ServiceUnavailable", f"{LOST_DETAIL} ({type(exc).__name__})", {"retry-after": "1"})
+def _lost(path: str, exc: BaseException) -> JSONResponse:
+    return _error(path, 503, "ServiceUnavailable", f"{LOST_DETAIL} ({type(exc).__name__})", {"retry-after": "1"})
+
+
+def key_matches(authorization: str | None, keys: Sequence[bytes]) -> bool:
+    """Whether an ``Authorization`` header is ``Bearer <one of keys>``, compared in constant time (every key is
+    compared, whichever matches)."""
+    scheme, _, given = (authorization or "").partition(" ")
+    offered = given.strip().encode("utf-8", "surrogateescape")
+    matches = [hmac.compare_digest(offered, key) for key in keys]
+    return scheme.lower() == "bearer" and any(matches)
+
+
+def check_api_keys(keys: object) -> list[str]:
+    """The API keys as a list: each a non-blank string of visible ASCII (``InvalidArgumentError`` otherwise; the
+    keys are never shown)."""
+    if isinstance(keys, str) or not isinstance(keys, Sequence):
+        raise InvalidArgumentError("api_keys must be a sequence of strings (a single key goes in a list).")
+    for i, key in enumerate(keys):
+        if not isinstance(key, str) or not key or not all("!" <= char <= "~" for char in key):
+            raise InvalidArgumentError(f"api_keys[{i}] must be a non-empty string of visible ASCII without spaces.")
+    return list(keys)
 
 
 def keep_replica_grpc_on_loopback() -> bool:
@@ -186,13 +247,27 @@ def keep_replica_grpc_on_loopback() -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Scored:
+    """A scoring replica's answer to one request: its scores, or the input error that refused it."""
+
+    scores: np.ndarray | None
+    batch_pairs: int = 0
+    """The pairs of the shared batch it was scored in, given to one request per batch (0 for the others)."""
+    error: tuple[str, str] | None = None
+    """``(rerank_core.errors class name, message)`` of a refused request."""
+
+
 @serve.deployment(max_ongoing_requests=64)
 class RerankScorer:
     """One scoring replica: a loaded scorer; concurrent requests' pairs share model batches."""
 
     def __init__(self, model: str, scorer_options: dict[str, Any], max_merged_pairs: int, merge_wait_ms: float) -> None:
         keep_replica_grpc_on_loopback()
-        self.scorer = CrossEncoderScorer(model, **scorer_options).load()
+        self.activation: Activation = scorer_options.get("activation", "sigmoid")
+        # Scores are kept raw and activated per request: TEI's raw_scores asks for the logits.
+        self.scorer = CrossEncoderScorer(model, **{**scorer_options, "activation": "none"}).load()
+        self.scorer.activated(np.zeros(1, dtype=np.float32), self.activation)  # a family without calibration fails here
         batch = cast(Any, self.shared_batch)  # @serve.batch adds these setters; its type hints do not say so
         batch.set_max_batch_size(max_merged_pairs)
         batch.set_batch_wait_timeout_s(merge_wait_ms / 1000)
@@ -200,11 +275,16 @@ class RerankScorer:
         self.batches_run = 0
         self.requests_in_flight = 0
 
-    async def score(self, query: str, texts: list[str]) -> np.ndarray:
-        """The scores of ``texts`` against ``query``, in their order (already validated by the ingress)."""
+    async def score(self, job: RerankJob, texts: list[str]) -> Scored:
+        """The scores of ``texts`` (the job's candidates, already validated by the ingress), in their order."""
         self.requests_in_flight += 1
         try:
-            return await self.shared_batch((query, texts))
+            if job.max_tokens_per_doc is not None:
+                texts = self.scorer.first_tokens(texts, job.max_tokens_per_doc)
+            scored = await self.shared_batch((job.query, texts, job.instruction))
+            if scored.scores is None or job.raw_scores:
+                return scored
+            return Scored(self.scorer.activated(scored.scores, self.activation), scored.batch_pairs)
         finally:
             self.requests_in_flight -= 1
 
@@ -219,89 +299,175 @@ class RerankScorer:
         }
 
     @serve.batch(max_batch_size=1024, batch_wait_timeout_s=0.01, batch_size_fn=_pairs)
-    async def shared_batch(self, groups: list[tuple[str, list[str]]]) -> list[np.ndarray]:
-        """Score concurrent requests' pairs together, in a worker thread so the replica keeps answering."""
-        scores = await asyncio.to_thread(self.scorer.score_groups, groups)
+    async def shared_batch(self, groups: list[tuple[str, list[str], str | None]]) -> list[Scored]:
+        """Score concurrent requests' pairs together (one call per instruction), in a worker thread so the
+        replica keeps answering; a request refused by the model (an instruction it does not take) fails alone."""
+        answers: list[Scored | None] = [None] * len(groups)
+        for instruction in dict.fromkeys(instruction for _, _, instruction in groups):
+            members = [i for i, group in enumerate(groups) if group[2] == instruction]
+            pairs = [(groups[i][0], groups[i][1]) for i in members]
+            try:
+                scores = await asyncio.to_thread(self.scorer.score_groups, pairs, instruction=instruction)
+            except RerankError as exc:
+                for i in members:
+                    answers[i] = Scored(None, error=(type(exc).__name__, str(exc)))
+                continue
+            for i, group_scores in zip(members, scores):
+                answers[i] = Scored(group_scores)
         self.requests_scored += len(groups)
         self.batches_run += 1
-        return scores
+        first = answers[0]
+        if first is not None:
+            answers[0] = Scored(first.scores, _pairs(groups), first.error)
+        return [answer for answer in answers if answer is not None]
 
 
 @serve.deployment(max_ongoing_requests=1024, ray_actor_options={"num_cpus": 0})
 @serve.ingress(api)
 class RerankIngress:
-    """The HTTP side: reads, validates and budgets each request, then has a scoring replica score it."""
+    """The HTTP side: checks the key, reads, validates and budgets each request, then has a scoring replica
+    score it and answers in the route's schema."""
 
-    def __init__(self, scorer: DeploymentHandle, model: str, limits: dict[str, Any]) -> None:
+    def __init__(self, scorer: DeploymentHandle, model: str, limits: dict[str, Any], api_keys: list[str]) -> None:
         keep_replica_grpc_on_loopback()
         self.scorer = scorer
         self.model = model
         self.limits = ServeLimits(**limits)
+        self.api_keys = [key.encode("utf-8", "surrogateescape") for key in api_keys]
+        self.meters = ServeMetrics()
 
-    @api.get("/health", responses={503: ERROR_RESPONSES[503]})
+    @api.get("/health", responses={503: _responses(TeiError)[503]})
     async def health(self) -> Any:
-        """The model served, its precision, and the requests and shared batches the replica asked has scored."""
+        """The model served, its precision, and the requests and shared batches the replica asked has scored.
+        Never needs an API key."""
+        started = time.perf_counter()
         try:
             stats = await self.scorer.stats.remote()
+            answer: Any = {"status": "ok", **stats}
         except LOST_ERRORS as exc:
-            return _lost(exc)
-        return {"status": "ok", **stats}
+            answer = _lost("/health", exc)
+        self.meters.answered("/health", getattr(answer, "status_code", 200), time.perf_counter() - started)
+        return answer
+
+    @api.get("/metrics", response_class=Response, responses={401: _responses(TeiError)[401]})
+    async def metrics(self, request: Request) -> Response:
+        """Prometheus metrics: requests by route and status, latency, pairs scored, shared batch sizes."""
+        refused = self._unauthorized(request, "/metrics")
+        if refused is not None:
+            return refused
+        return Response(self.meters.exposition(), media_type=self.meters.content_type)
+
+    @api.get("/openapi.json", include_in_schema=False)
+    async def openapi(self, request: Request) -> Response:
+        """This API's OpenAPI document."""
+        return self._unauthorized(request, "/openapi.json") or JSONResponse(request.app.openapi())
+
+    @api.get("/docs", include_in_schema=False)
+    async def docs(self, request: Request) -> Response:
+        """Swagger UI over ``/openapi.json``."""
+        root = request.scope.get("root_path", "")
+        page = get_swagger_ui_html(openapi_url=f"{root}/openapi.json", title="crossrank")
+        return self._unauthorized(request, "/docs") or page
 
     @api.post(
         "/rerank",
-        response_model=RerankResponse,
-        responses=ERROR_RESPONSES,
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": RerankRequest.model_json_schema()}},
-            }
-        },
+        response_model=TeiRerankResponse,
+        responses=_responses(TeiError),
+        openapi_extra=_body(TeiRerankRequest),
     )
     async def rerank(self, request: Request) -> Any:
-        """Rank ``documents`` against ``query``: indices into ``documents`` and scores, best first."""
+        """TEI's rerank: every text's ``{index, score}``, best first (crossrank's ``top_n`` and ``min_score`` cut);
+        scores after the server's activation (sigmoid), or raw with ``raw_scores``."""
+        return await self._answer(request, "/rerank", TeiRerankRequest)
+
+    @api.post(
+        "/v2/rerank",
+        response_model=CohereRerankResponse,
+        responses=_responses(CohereError),
+        openapi_extra=_body(CohereRerankRequest),
+    )
+    async def cohere_v2(self, request: Request) -> Any:
+        """Cohere's v2 rerank: ``{id, results: [{index, relevance_score}], meta}``, best first, at most ``top_n``."""
+        return await self._answer(request, "/v2/rerank", CohereRerankRequest)
+
+    @api.post(
+        "/v1/rerank",
+        response_model=CohereRerankResponse,
+        responses=_responses(CohereError),
+        openapi_extra=_body(CohereV1RerankRequest),
+    )
+    async def cohere_v1(self, request: Request) -> Any:
+        """Cohere's v1 rerank: documents as strings or objects (``rank_fields``), ``return_documents``."""
+        return await self._answer(request, "/v1/rerank", CohereV1RerankRequest)
+
+    def _unauthorized(self, request: Request, path: str) -> JSONResponse | None:
+        """``401`` in the route's shape when this server has keys and the request does not bear one of them."""
+        if not self.api_keys or key_matches(request.headers.get("authorization"), self.api_keys):
+            return None
+        detail = "Missing or wrong API key: send the header 'Authorization: Bearer <key>'."
+        return _error(path, 401, "Unauthorized", detail, {"www-authenticate": "Bearer"})
+
+    async def _answer(self, request: Request, path: str, schema: type[TeiRerankRequest | CohereRerankRequest]) -> Any:
+        """Check, parse, budget and score one request; the answer (or error) in ``schema``'s API, counted."""
+        started = time.perf_counter()
+        answer = await self._scored_answer(request, path, schema)
+        self.meters.answered(path, answer.status_code, time.perf_counter() - started)
+        return answer
+
+    async def _scored_answer(
+        self, request: Request, path: str, schema: type[TeiRerankRequest | CohereRerankRequest]
+    ) -> JSONResponse:
+        refused = self._unauthorized(request, path)
+        if refused is not None:
+            return refused
         try:
-            req, candidates = await self._request(request)
+            req, job, candidates = await self._request(request, schema)
         except Refusal as refusal:
             headers = {"connection": "close"} if refusal.close else None
-            return _error(refusal.status, refusal.kind, refusal.detail, headers)
+            return _error(path, refusal.status, refusal.kind, refusal.detail, headers)
         except ClientGone:
-            return _error(400, "InvalidRequest", "The client disconnected before its body arrived.")
+            return _error(path, 400, "InvalidRequest", "The client disconnected before its body arrived.")
+        scores = np.empty(0)
         if candidates:
             try:
-                scores = await self.scorer.score.remote(req.query, candidates)
+                scored = await self.scorer.score.remote(job, candidates)
             except LOST_ERRORS as exc:
-                return _lost(exc)
-        else:
-            scores = np.empty(0)
-        ranked = req.select(scores, len(candidates))
-        results = [RankedDocument(index=hit.index, score=hit.score) for hit in ranked]
-        return RerankResponse(model=self.model, results=results)
+                return _lost(path, exc)
+            if scored.error is not None:
+                return _error(path, 422, *scored.error)
+            scores = scored.scores
+            self.meters.scored(len(candidates), scored.batch_pairs)
+        ranked = job.spec.select(scores, len(candidates))
+        if isinstance(req, CohereRerankRequest):
+            return JSONResponse(req.answer(ranked, COHERE_PATHS[path]))
+        return JSONResponse(req.answer(ranked))
 
-    async def _request(self, request: Request) -> tuple[RerankRequest, list[str]]:
-        """The validated request and the documents to score, or a :class:`Refusal`."""
+    async def _request(
+        self, request: Request, schema: type[TeiRerankRequest | CohereRerankRequest]
+    ) -> tuple[TeiRerankRequest | CohereRerankRequest, RerankJob, list[str]]:
+        """The validated request, what it asks and the texts to score, or a :class:`Refusal`."""
         limits = self.limits
         headers = list(request.scope.get("headers", []))
         check_content_type(headers)
         check_declared_length(headers, limits.max_body_bytes)
         body = await read_body(request.receive, limits.max_body_bytes, limits.body_timeout_s)
-        req = parse_request(body)
+        req = parse_request(body, schema)
         del body
-        if len(req.documents) > limits.max_documents:
+        job = req.job()
+        if len(job.texts) > limits.max_documents:
             raise Refusal(
                 413,
-                f"{len(req.documents)} documents is more than this server's limit of {limits.max_documents} "
+                f"{len(job.texts)} documents is more than this server's limit of {limits.max_documents} "
                 "per request (max_documents); split the request.",
                 "InvalidArgumentError",
                 close=False,
             )
         try:
-            candidates = req.candidates(req.query, req.documents)
+            candidates = list(job.spec.candidates(job.query, job.texts))
         except RerankError as exc:
             raise Refusal(422, str(exc), type(exc).__name__, close=False) from None
-        candidates = list(candidates)
-        check_budget(req.query, candidates, limits)
-        return req, candidates
+        check_budget(job.query, candidates, limits)
+        return req, job, candidates
 
 
 def build_app(
@@ -318,6 +484,7 @@ def build_app(
     num_gpus: float = 0.0,
     ingress_replicas: int = 1,
     ingress_max_ongoing_requests: int = 1024,
+    api_keys: Sequence[str] = (),
     **scorer_options: Any,
 ) -> Application:
     """The Ray Serve application of ``crossrank serve``, for ``serve.run``.
@@ -337,6 +504,7 @@ def build_app(
         ingress_replicas: Replicas of the HTTP ingress (no model, no CPU reserved).
         ingress_max_ongoing_requests: Requests an ingress replica holds at once (reading, validating, waiting
             for a scoring replica).
+        api_keys: With any, every route but ``/health`` needs ``Authorization: Bearer <one of them>`` (else 401).
         **scorer_options: :class:`CrossEncoderScorer` options (``backend``, ``precision``, ``device``, ...).
     """
     limits = limits or ServeLimits()
@@ -374,4 +542,4 @@ def build_app(
         num_replicas=check_positive_int("ingress_replicas", ingress_replicas),
         max_ongoing_requests=check_positive_int("ingress_max_ongoing_requests", ingress_max_ongoing_requests),
     )
-    return ingress.bind(scorer, model, limits.model_dump())
+    return ingress.bind(scorer, model, limits.model_dump(), check_api_keys(api_keys))

@@ -1,6 +1,10 @@
-"""``RemoteScorer``: the scorer interface over HTTP, for a reranker served by ``crossrank serve``.
+"""``RemoteScorer``: the scorer interface over HTTP, for a reranker served by ``crossrank serve``, by Hugging Face
+text-embeddings-inference (TEI) or behind Cohere's rerank API.
 
-Every call is one exchange bounded as a whole by ``timeout`` and every answer is validated before it is used.
+It speaks one of the APIs of :mod:`rerank_core.serving.wire` (``api``): ``crossrank`` (``POST /rerank``, the server
+ranks by the rules sent), ``tei`` (``POST /rerank`` with the query and texts only; ranked here) or ``cohere``
+(``POST /v2/rerank``; the server cuts to ``top_n``, ``min_score`` is applied here). Every call is one exchange
+bounded as a whole by ``timeout`` and every answer is validated against the request before it is used.
 Calls run on asyncio: async ones on the caller's event loop, sync ones on a private loop on a daemon thread
 shared by all the scorers of the process, so both kinds share one code path and one deadline.
 """
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 import math
 import os
 import re
@@ -17,7 +22,7 @@ import weakref
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any, NoReturn, TypeVar, Unpack
+from typing import Any, NoReturn, TypeVar, Unpack, cast
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -32,7 +37,16 @@ from rerank_core.errors import (
     ServiceUnavailableError,
 )
 from rerank_core.ranking import RankRules, RankSpec, rank_spec
-from rerank_core.serving.wire import INPUT_ERRORS, ErrorBody, RankedDocument, RerankRequest, RerankResponse
+from rerank_core.serving.wire import (
+    APIS,
+    COHERE_PATHS,
+    INPUT_ERRORS,
+    TEI_PATH,
+    Api,
+    CohereRerankRequest,
+    TeiRerankRequest,
+    TeiRerankResponse,
+)
 from rerank_core.types import Ranked
 
 try:
@@ -52,57 +66,97 @@ _DETAIL_CHARS = 500  # of a server's error detail, in messages
 _INPUT_STATUSES = (400, 413, 415, 422)  # answers about the request itself; 408, 429 and 503 are mapped apart
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token
 _HEADER_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?")  # visible ASCII, no edge blanks
+_API_KEY = re.compile(r"[\x21-\x7e]+")  # visible ASCII, no blanks: one token
 _HOST = re.compile(r"[A-Za-z0-9._~:-]+")  # a name (IDNs come as punycode), an IPv4 or an IPv6 address
 _DEFAULT_HEADERS = {"content-type": "application/json", "accept": "application/json", "accept-encoding": "identity"}
+_COHERE_PATH = next(path for path, version in COHERE_PATHS.items() if version == "2")
+_HIDDEN = "<api_key>"  # what an api_key a server echoes back reads as in messages
 
 
 class RemoteScorer(Scorer):
-    """Scores through a reranker served by ``crossrank serve``, with the interface of the local scorer.
+    """Scores through a served reranker (``crossrank serve``, TEI or Cohere's API), with the local scorer's interface.
 
     Both adapters take it as ``model``: ``CrossEncoderReranker(model=RemoteScorer(url))`` and
     ``CrossEncoderRerank(model=RemoteScorer(url))``. Arguments are checked here first, so bad input raises
     the same typed errors as in-process scoring without a round trip; lone surrogates in the query or texts
-    are sent as U+FFFD, as the local scorer reads them. Ranking (window, ``min_score``, ``top_n``) runs on
-    the server, and its answer is checked against the request before it is returned. Every call raises the
-    errors below, the constructor only ``InvalidArgumentError``.
+    are sent as U+FFFD, as the local scorer reads them. ``rank_window_size`` is applied here, so only the
+    window's texts are sent; ``min_score`` and ``top_n`` apply where ``api`` says, with the same results as
+    the local scorer either way. Every answer is checked against the request before it is returned. Every
+    call raises the errors below, the constructor only ``InvalidArgumentError``.
+
+    The APIs (:data:`rerank_core.serving.wire.APIS`):
+
+    - ``"crossrank"`` (``crossrank serve``): ``POST /rerank`` with the query, the texts, ``min_score`` and
+      ``top_n``; the server ranks, and its ranking must follow its scores and the rules exactly.
+    - ``"tei"`` (Hugging Face text-embeddings-inference, or ``crossrank serve``): ``POST /rerank`` with the
+      query and texts only; the answer must score every text sent, and the ranking is made here.
+    - ``"cohere"`` (Cohere's API, or ``crossrank serve``): ``POST /v2/rerank`` with the query, the texts as
+      ``documents``, ``top_n`` and ``model``; the answer must be sorted best first and hold ``top_n`` results
+      (all when ``top_n`` is ``None``, fewer when there are fewer texts); ``min_score`` is applied here.
 
     Args:
-        url: The server's base URL, for example ``http://127.0.0.1:8000`` (a path prefix is kept; no query).
+        url: The server's base URL, for example ``http://127.0.0.1:8000`` or ``https://api.cohere.com`` (a path
+            prefix is kept; no query).
+        api: How to call it: ``"crossrank"`` (default), ``"tei"`` or ``"cohere"``, as above.
+        api_key: Sent as ``Authorization: Bearer <api_key>`` with every request (visible ASCII, no blanks, the
+            key alone); never shown in messages or ``repr``. Not with an ``Authorization`` entry in ``headers``.
+        model: The model name Cohere's API scores with (``api="cohere"`` only; Cohere requires one, and
+            ``crossrank serve`` ignores it). ``model_name_or_path`` stays the URL.
         timeout: Seconds for a whole call, sync or async: connecting, retries and their backoff, sending the
             request and reading the answer.
         retries: Extra connection attempts when connecting fails, after 0 s, 0.5 s, 1 s, 2 s... (at most 8 s),
             all within ``timeout``: a retry whose wait would pass it is not made. A request that reached the
             server is never sent twice.
-        headers: Sent with every request (for example an ``Authorization`` header for a gateway); names are
-            HTTP tokens and values visible ASCII.
+        headers: Sent with every request (for example what a gateway wants); names are HTTP tokens and values
+            visible ASCII; values are never shown in messages.
 
     Raises:
         ServiceUnavailableError: the server cannot be reached after the retries, the connection breaks, or it
             answers 503 or 429.
         RemoteTimeoutError: the call did not end within ``timeout``, or the server answers 408.
         InvalidQueryError, InvalidTextError, InvalidArgumentError: the input is refused, here or by the server
-            (400, 413, 415, 422).
-        RemoteScorerError: any other failure, a malformed answer included (``status`` holds the HTTP status).
+            (400, 413, 415, 422; crossrank's error ``kind`` names the class, other servers' refusals are
+            ``InvalidArgumentError`` with their message).
+        RemoteScorerError: any other failure, a malformed answer included (``status`` holds the HTTP status);
+            401 and 403 say the API key is missing or was refused.
         InvalidArgumentError: from the constructor, for a bad option (the message names it).
     """
 
     def __init__(
-        self, url: str, *, timeout: float = 30.0, retries: int = 3, headers: Mapping[str, str] | None = None
+        self,
+        url: str,
+        *,
+        api: Api = "crossrank",
+        api_key: str | None = None,
+        model: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 3,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.model_name_or_path, self._where = _check_url(url)
+        self.api = _check_api(api)
+        self.model = _check_model(model, self.api)
         self.timeout = _check_timeout(timeout)
         self.retries = _check_retries(retries)
         self.headers = _check_headers(headers)
+        self._api_key = _check_api_key(api_key, self.headers)
         self._lock = threading.Lock()
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
             weakref.WeakKeyDictionary()
         )
 
     def __repr__(self) -> str:
-        return f"RemoteScorer({self._where!r}, timeout={self.timeout}, retries={self.retries})"
+        model = "" if self.model is None else f", model={self.model!r}"
+        return f"RemoteScorer({self._where!r}, api={self.api!r}{model}, timeout={self.timeout}, retries={self.retries})"
 
     def health(self) -> dict[str, Any]:
-        """The server's ``/health`` answer (status, model, precision...), checked to hold a status and a model."""
+        """The server's ``GET /health`` answer, checked.
+
+        With ``api="crossrank"``: its fields (status, model, precision...), checked to hold a status and a model.
+        With ``"tei"`` or ``"cohere"``: ``{"status": "ok"}`` when ``/health`` answers 2xx (TEI's has an empty
+        body; Cohere's API has no health route of its own, so this checks a server that has one, such as
+        ``crossrank serve``).
+        """
         return self._sync(self._health())
 
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
@@ -116,15 +170,16 @@ class RemoteScorer(Scorer):
     def rank(
         self, query: str, texts: Sequence[str], spec: RankSpec | None = None, **rules: Unpack[RankRules]
     ) -> list[Ranked]:
-        """Rank on the server, by ``spec`` or the same rules as keywords: ``Ranked(index, score)``, best first."""
-        request = _request(query, texts, rank_spec(spec, **rules))
+        """Rank by ``spec`` or the same rules as keywords, on the server as ``api`` says: ``Ranked(index, score)``,
+        best first."""
+        request = self._request(query, texts, rank_spec(spec, **rules))
         return [] if request is None else self._sync(self._rerank(request))
 
     async def arank(
         self, query: str, texts: Sequence[str], spec: RankSpec | None = None, **rules: Unpack[RankRules]
     ) -> list[Ranked]:
         """:meth:`rank` for asyncio."""
-        request = _request(query, texts, rank_spec(spec, **rules))
+        request = self._request(query, texts, rank_spec(spec, **rules))
         return [] if request is None else await self._rerank(request)
 
     def close(self) -> None:
@@ -143,11 +198,37 @@ class RemoteScorer(Scorer):
             await client.aclose()
 
     async def _health(self) -> dict[str, Any]:
-        return _validated(await self._call("GET", "/health"), _Health, "/health").model_dump()
+        answer = await self._call("GET", "/health")
+        if self.api != "crossrank":
+            if not 200 <= answer.status < 300:
+                _raise_for(answer, self._secrets())
+            return {"status": "ok"}
+        return _validated(answer, _Health, "/health", self._secrets()).model_dump()
 
-    async def _rerank(self, request: RerankRequest) -> list[Ranked]:
-        answer = await self._call("POST", "/rerank", request.model_dump_json().encode())
-        return _ranked(answer, request)
+    def _request(self, query: str, texts: Sequence[str], spec: RankSpec) -> _Request | None:
+        """The request of ``api`` for the window's texts; ``None`` when nothing is to be scored."""
+        candidates = spec.candidates(query, texts)
+        if not candidates:
+            return None
+        query, documents = valid_unicode(query), [valid_unicode(text) for text in candidates]
+        path, body = TEI_PATH, b""
+        if self.api == "cohere":  # the model, the documents and top_n; min_score is applied to the answer
+            cohere = CohereRerankRequest(model=self.model, query=query, documents=documents, top_n=spec.top_n)
+            path, body = _COHERE_PATH, cohere.model_dump_json(exclude_none=True).encode()
+        elif self.api == "tei":  # what TEI reads: the query and the texts; the ranking is made from the answer
+            body = TeiRerankRequest(query=query, texts=documents).model_dump_json(include={"query", "texts"}).encode()
+        else:  # crossrank's rules too (only those set), for the server to rank by
+            rules = TeiRerankRequest(query=query, texts=documents, min_score=spec.min_score, top_n=spec.top_n)
+            body = rules.model_dump_json(exclude_defaults=True).encode()
+        return _Request(self.api, path, body, spec, len(documents))
+
+    async def _rerank(self, request: _Request) -> list[Ranked]:
+        answer = await self._call("POST", request.path, request.body)
+        return _ranked(answer, request, self._secrets())
+
+    def _secrets(self) -> tuple[str, ...]:
+        """What must not appear in a message, should a server echo it back."""
+        return () if self._api_key is None else (self._api_key,)
 
     def _sync(self, call: Coroutine[Any, Any, T]) -> T:
         """Run ``call`` on the loop of sync calls and wait for it; on Ctrl-C (or a stuck loop) it is cancelled."""
@@ -200,12 +281,26 @@ class RemoteScorer(Scorer):
             client = self._clients.get(loop)
             if client is None:
                 headers = {**_DEFAULT_HEADERS, **self.headers}
+                if self._api_key is not None:
+                    headers["authorization"] = f"Bearer {self._api_key}"
                 client = httpx.AsyncClient(timeout=self.timeout, headers=headers, follow_redirects=False)
                 self._clients[loop] = client
         return client
 
     def _timed_out(self) -> RemoteTimeoutError:
         return RemoteTimeoutError(f"The reranker at {self._where} did not answer within timeout={self.timeout} s.")
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One rerank request as sent, and what its answer is checked against."""
+
+    api: Api
+    path: str
+    body: bytes
+    spec: RankSpec
+    """The rules of the call (the window is already applied: ``count`` texts were sent)."""
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +318,33 @@ class _Health(BaseModel):
 
     status: str
     model: str
+
+
+class _CohereHit(BaseModel):
+    """What is read of one result of Cohere's answer (``document`` and any other field are passed over)."""
+
+    index: int
+    relevance_score: float
+
+
+class _CohereAnswer(BaseModel):
+    """What is read of Cohere's answer: its results (``id``, ``meta`` and more are not needed, nor checked)."""
+
+    results: list[_CohereHit]
+
+
+class _TeiErrorBody(BaseModel):
+    """TEI's ``{error, error_type}``, with crossrank's ``kind`` when the server is ``crossrank serve``."""
+
+    error: str
+    error_type: str | None = None
+    kind: str | None = None
+
+
+class _CohereErrorBody(BaseModel):
+    """Cohere's ``{message}`` (with an ``id`` on crossrank's Cohere routes)."""
+
+    message: str
 
 
 class _SyncLoop:
@@ -277,23 +399,10 @@ def _too_long(status: int) -> RemoteScorerError:
     return RemoteScorerError(f"The reranker's answer is longer than {MAX_ANSWER_BYTES} bytes; it was not read.", status)
 
 
-def _request(query: str, texts: Sequence[str], spec: RankSpec) -> RerankRequest | None:
-    """The request body: the window's texts and the other rules; ``None`` when nothing is to be scored."""
-    candidates = spec.candidates(query, texts)
-    if not candidates:
-        return None
-    return RerankRequest(
-        query=valid_unicode(query),
-        documents=[valid_unicode(text) for text in candidates],
-        min_score=spec.min_score,
-        top_n=spec.top_n,
-    )
-
-
-def _validated(answer: _Answer, model: type[M], path: str) -> M:
+def _validated(answer: _Answer, model: type[M], path: str, secrets: tuple[str, ...]) -> M:
     """The body of a 2xx answer as ``model`` (strictly: no strings for numbers); a typed error otherwise."""
     if not 200 <= answer.status < 300:
-        _raise_for(answer)
+        _raise_for(answer, secrets)
     try:
         return model.model_validate_json(answer.body, strict=True)
     except ValidationError as exc:
@@ -304,37 +413,55 @@ def _validated(answer: _Answer, model: type[M], path: str) -> M:
         raise RemoteScorerError(f"The reranker's answer to {path} is malformed: {problems}.", answer.status) from exc
 
 
-def _ranked(answer: _Answer, request: RerankRequest) -> list[Ranked]:
-    """The ranking in a ``/rerank`` answer, checked against the request and the ranking rules."""
-    results = _validated(answer, RerankResponse, "/rerank").results
-    count = len(request.documents)
+def _ranked(answer: _Answer, request: _Request, secrets: tuple[str, ...]) -> list[Ranked]:
+    """The ranking in a rerank answer, checked against the request and ranked (or its ranking checked) by its rules."""
+    spec, count = request.spec, request.count
 
     def malformed(why: str) -> RemoteScorerError:
-        return RemoteScorerError(f"The reranker's answer to /rerank is malformed: {why}.", answer.status)
+        return RemoteScorerError(f"The reranker's answer to {request.path} is malformed: {why}.", answer.status)
 
+    hits: list[tuple[int, float]]
+    if request.api == "cohere":
+        cohere = _validated(answer, _CohereAnswer, request.path, secrets).results
+        hits = [(hit.index, hit.relevance_score) for hit in cohere]
+    else:
+        hits = [(hit.index, hit.score) for hit in _validated(answer, TeiRerankResponse, request.path, secrets).root]
     seen: set[int] = set()
-    for hit in results:
-        if not 0 <= hit.index < count:
-            raise malformed(f"index {hit.index} is outside the {count} documents sent")
-        if hit.index in seen:
-            raise malformed(f"index {hit.index} appears twice")
-        if not math.isfinite(hit.score):
-            raise malformed(f"document {hit.index} has the score {hit.score}")
-        seen.add(hit.index)
-    ranked = request.select(_scores_of(results, count), count)
-    if [hit.index for hit in ranked] != [hit.index for hit in results]:
+    for index, score in hits:
+        if not 0 <= index < count:
+            raise malformed(f"index {index} is outside the {count} texts sent")
+        if index in seen:
+            raise malformed(f"index {index} appears twice")
+        if not math.isfinite(score):
+            raise malformed(f"text {index} has the score {score}")
+        seen.add(index)
+    scores = _scores_of(hits, count)
+    if request.api == "tei":  # TEI scores every text; the ranking is made here
+        if len(hits) != count:
+            raise malformed(f"it scores {len(hits)} of the {count} texts sent, not every one")
+        return spec.select(scores, count)
+    if request.api == "cohere":  # Cohere sorts and cuts to top_n; min_score is applied here
+        expected = count if spec.top_n is None else min(spec.top_n, count)
+        if any(later[1] > earlier[1] for earlier, later in itertools.pairwise(hits)):
+            raise malformed("its results are not sorted by relevance_score, best first")
+        if len(hits) != expected:
+            more = "more" if len(hits) > expected else "fewer"
+            raise malformed(f"it holds {len(hits)} results, {more} than the {expected} asked (top_n={spec.top_n})")
+        return spec.select(scores, count)
+    ranked = spec.select(scores, count)
+    if [hit.index for hit in ranked] != [index for index, _ in hits]:
         raise malformed(
-            "its ranking does not follow its scores, or leaves out documents it should return "
-            f"(top_n={request.top_n}, min_score={request.min_score}, {count} documents)"
+            "its ranking does not follow its scores, or leaves out texts it should return "
+            f"(top_n={spec.top_n}, min_score={spec.min_score}, {count} texts)"
         )
     return ranked
 
 
-def _scores_of(results: list[RankedDocument], count: int) -> np.ndarray:
-    """The returned scores at their indices; documents the server left out score below every threshold."""
+def _scores_of(hits: list[tuple[int, float]], count: int) -> np.ndarray:
+    """The returned scores at their indices; texts the server left out score below every threshold."""
     scores = np.full(count, -np.inf)
-    for hit in results:
-        scores[hit.index] = hit.score
+    for index, score in hits:
+        scores[index] = score
     return scores
 
 
@@ -344,14 +471,23 @@ def _in_input_order(ranked: list[Ranked], count: int) -> np.ndarray:
     return scores
 
 
-def _raise_for(answer: _Answer) -> NoReturn:
-    """The typed error of a non-2xx answer, from its ``{"error", "detail"}`` body or, failing that, its text."""
+def _raise_for(answer: _Answer, secrets: tuple[str, ...] = ()) -> NoReturn:
+    """The typed error of a non-2xx answer, from its body: TEI's ``{error, error_type, kind?}`` (crossrank's
+    ``kind`` names an input error's class), Cohere's ``{message}``, or, failing both, its text."""
     status = answer.status
+    window = 4 * _DETAIL_CHARS + 4 * sum(map(len, secrets))  # a secret that starts in what is shown is replaced whole
+    kind, message = "", answer.body[:window].decode("utf-8", "replace")
     try:
-        error = ErrorBody.model_validate_json(answer.body)
-        kind, detail = error.error, _one_line(error.detail)
+        tei = _TeiErrorBody.model_validate_json(answer.body)
+        kind, message = tei.kind or "", tei.error
     except ValidationError:
-        kind, detail = "", _one_line(answer.body[: 4 * _DETAIL_CHARS].decode("utf-8", "replace"))
+        try:
+            message = _CohereErrorBody.model_validate_json(answer.body).message
+        except ValidationError:
+            pass
+    for secret in secrets:
+        message = message.replace(secret, _HIDDEN)
+    detail = _one_line(message)
     if status == 408:
         raise RemoteTimeoutError(f"The reranker stopped waiting for the request (408): {detail}", status)
     if status in (429, 503):
@@ -360,7 +496,13 @@ def _raise_for(answer: _Answer) -> NoReturn:
         if kind in INPUT_ERRORS:
             raise INPUT_ERRORS[kind](detail)
         raise InvalidArgumentError(f"The reranker refused the request ({status}): {detail}")
-    if 400 <= status < 500:
+    if status in (401, 403):
+        raise RemoteScorerError(
+            f"The reranker refused the request ({status}): the API key is missing or was refused; check api_key "
+            f"and headers: {detail}",
+            status,
+        )
+    if 400 <= status < 500 and status != 424:  # TEI answers 424 when its backend fails: a failure, as a 5xx
         raise RemoteScorerError(f"The reranker refused the request ({status}); check url and headers: {detail}", status)
     if status < 400:
         raise RemoteScorerError(f"The reranker answered {status}, not a success (redirects are not followed).", status)
@@ -395,6 +537,44 @@ def _check_url(url: object) -> tuple[str, str]:
         raise InvalidArgumentError(f"url must be the server's base URL, without a query or fragment; got {url!r}.")
     where = str(parsed.copy_with(username=None, password=None)) if parsed.userinfo else url
     return url.rstrip("/"), where.rstrip("/")
+
+
+def _check_api(api: object) -> Api:
+    if not isinstance(api, str) or api not in APIS:
+        raise InvalidArgumentError(f"api must be one of {', '.join(map(repr, APIS))}; got {api!r}.")
+    return cast(Api, str(api))
+
+
+def _check_model(model: object, api: Api) -> str | None:
+    """Cohere's model name: a non-empty, printable string, and only with ``api="cohere"``."""
+    if model is None:
+        return None
+    if api != "cohere":
+        raise InvalidArgumentError(
+            f"model is the model name Cohere's API scores with (api='cohere'); with api={api!r} the server scores "
+            "with the model it serves: leave model out."
+        )
+    if not isinstance(model, str) or not model or not model.isprintable():
+        raise InvalidArgumentError(f"model must be None or a non-empty, printable str, got {model!r}.")
+    return model
+
+
+def _check_api_key(api_key: object, headers: Mapping[str, str]) -> str | None:
+    """The key as given; it is never shown in messages (nor its length)."""
+    if api_key is None:
+        return None
+    if not isinstance(api_key, str):
+        raise InvalidArgumentError(f"api_key must be None or a str, got {type(api_key).__name__}.")
+    if not _API_KEY.fullmatch(api_key):
+        raise InvalidArgumentError(
+            "api_key must be a non-empty str of visible ASCII without blanks, the key alone (it is sent as "
+            "'Authorization: Bearer <api_key>'; the value is not shown)."
+        )
+    if any(name.lower() == "authorization" for name in headers):
+        raise InvalidArgumentError(
+            "Pass api_key or an Authorization entry in headers, not both: api_key is sent as the Authorization header."
+        )
+    return api_key
 
 
 def _check_timeout(timeout: object) -> float:

@@ -12,8 +12,9 @@ the proxy through Ray's ``RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH`` hook, pass
   further than ``max_body_bytes`` (``413`` the moment a streamed body passes it), with no more than
   ``max_inflight_bytes`` of bodies held for all requests together (``503``);
 * refuses a body that is not ``application/json`` without reading it (``415``);
-* answers every error in the ``{"error", "detail"}`` shape: the proxy's own plain-text answers are rewritten,
-  and a request lost to a replica that died gets ``503`` instead of uvicorn's plain ``500``.
+* answers every error in the JSON shape of the route's API (:func:`rerank_core.serving.wire.error_body`:
+  Cohere's on its routes, TEI's elsewhere): the proxy's own plain-text answers are rewritten, and a request
+  lost to a replica that died gets ``503`` instead of uvicorn's plain ``500``.
 
 Each refusal carries ``Connection: close`` and nothing more of that request is read. The same body rules are
 applied again by the ingress replica (:func:`read_body`), so an app served by a Serve that was started
@@ -31,7 +32,7 @@ import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from rerank_core.serving.wire import ServeLimits
+from rerank_core.serving.wire import ServeLimits, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ ERROR_KINDS: dict[int, str] = {
     503: "ServiceUnavailable",
     504: "Timeout",
 }
-"""The ``error`` field of the answers that do not come from a ``rerank_core.errors`` class."""
+"""The ``kind`` of the errors that do not come from a ``rerank_core.errors`` class."""
 
 LOST_DETAIL = (
     "The request was lost before it was answered (the replica handling it stopped); it was not answered, "
@@ -70,7 +71,7 @@ LOST_DETAIL = (
 
 
 def error_kind(status: int) -> str:
-    """The ``error`` field for an HTTP status: ``NotFound`` for 404, ``InternalError`` for 500..."""
+    """The ``kind`` of an error for an HTTP status: ``NotFound`` for 404, ``InternalError`` for 500..."""
     if status in ERROR_KINDS:
         return ERROR_KINDS[status]
     try:
@@ -79,9 +80,9 @@ def error_kind(status: int) -> str:
         return "InternalError" if status >= 500 else "InvalidRequest"
 
 
-def error_json(kind: str, detail: str) -> bytes:
-    """The ``{"error", "detail"}`` body."""
-    return json.dumps({"error": kind, "detail": detail}).encode()
+def error_json(path: str, status: int, kind: str, detail: str) -> bytes:
+    """The error body of a request to ``path``, in its API's shape."""
+    return json.dumps(error_body(path, status, kind, detail)).encode()
 
 
 class Refusal(Exception):
@@ -94,22 +95,24 @@ class Refusal(Exception):
         self.detail = detail
         self.close = close
 
-    def headers(self) -> list[tuple[bytes, bytes]]:
+    def headers(self, body: bytes) -> list[tuple[bytes, bytes]]:
         """The answer's headers: JSON, its length, ``Connection: close`` when the rest is not to be read."""
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(self.body()))]
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         if self.close:
             headers.append((b"connection", b"close"))
         if self.status == 503:
             headers.append((b"retry-after", b"1"))
         return headers
 
-    def body(self) -> bytes:
-        return error_json(self.kind, self.detail)
+    def body(self, path: str) -> bytes:
+        """The answer's body, in the shape of ``path``'s API."""
+        return error_json(path, self.status, self.kind, self.detail)
 
-    async def send(self, send: Send) -> None:
-        """Answer with this refusal over ASGI."""
-        await send({"type": "http.response.start", "status": self.status, "headers": self.headers()})
-        await send({"type": "http.response.body", "body": self.body(), "more_body": False})
+    async def send(self, send: Send, path: str) -> None:
+        """Answer a request to ``path`` with this refusal over ASGI."""
+        body = self.body(path)
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers(body)})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 class ClientGone(Exception):
@@ -186,10 +189,11 @@ async def read_body(
 
 
 class _JsonErrors:
-    """An ASGI ``send`` that rewrites error answers that are not JSON into the ``{"error", "detail"}`` shape."""
+    """An ASGI ``send`` that rewrites error answers that are not JSON into the JSON shape of ``path``'s API."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, path: str) -> None:
         self.send = send
+        self.path = path
         self.started = False
         self.pending: Message | None = None
         self.text = bytearray()
@@ -217,7 +221,7 @@ class _JsonErrors:
             return
         status = self.pending["status"]
         detail = self.text.decode("utf-8", "replace").strip() or http.HTTPStatus(status).phrase
-        body = error_json(error_kind(status), detail)
+        body = error_json(self.path, status, error_kind(status), detail)
         dropped = (b"content-type", b"content-length", b"transfer-encoding")
         headers = [(k, v) for k, v in self.pending["headers"] if k.lower() not in dropped]
         headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
@@ -244,7 +248,8 @@ class ProxyGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        reply = _JsonErrors(send)
+        path = str(scope.get("path", ""))
+        reply = _JsonErrors(send, path)
         held = 0
 
         def hold(size: int) -> None:
@@ -270,13 +275,13 @@ class ProxyGuard:
             except Exception:
                 logger.exception("The proxy failed on a request.")
                 if not reply.started:
-                    await Refusal(500, "The server failed on this request.", close=False).send(send)
+                    await Refusal(500, "The server failed on this request.", close=False).send(send, path)
                     return
             await reply.flush()
             if not reply.started:
-                await Refusal(503, LOST_DETAIL, close=False).send(send)
+                await Refusal(503, LOST_DETAIL, close=False).send(send, path)
         except Refusal as refusal:
-            await refusal.send(send)
+            await refusal.send(send, path)
         except ClientGone:
             pass
         finally:
@@ -438,10 +443,15 @@ def _guarded_protocol(base: type, timeout_s: float, max_bytes: int) -> type:
                 "the connection is closed.",
             )
 
+        def _guard_path(self) -> str:
+            """The path of the request being read, as far as it arrived (an error's shape follows its API)."""
+            url = getattr(self, "url", None) or b""
+            return bytes(url).split(b"?", 1)[0].decode("latin-1")
+
         def _guard_refuse(self, status: int, detail: str) -> None:
             self._guard_refused = True
             self._guard_disarm()
-            body = error_json(error_kind(status), detail)
+            body = error_json(self._guard_path(), status, error_kind(status), detail)
             content = [STATUS_LINE[status]]
             for name, value in self.server_state.default_headers:
                 content.extend([name, b": ", value, b"\r\n"])

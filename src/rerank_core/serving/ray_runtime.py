@@ -67,7 +67,8 @@ def serve_until_stopped(
     try:
         serve.start(**serve_start_options(host, port, limits))
         serve.run(app, route_prefix="/")
-        say(f"Serving {model} at http://{host}:{port} (POST /rerank, GET /health). Ctrl-C stops.")
+        routes = "POST /rerank, /v2/rerank, /v1/rerank; GET /health, /metrics, /docs"
+        say(f"Serving {model} at http://{host}:{port} ({routes}). Ctrl-C stops.")
         while not stop.wait(1.0):
             pass
     except KeyboardInterrupt:

@@ -1,5 +1,7 @@
 """``RemoteScorer`` against real loopback servers (no Ray): deadlines, malformed answers, error statuses, options.
 
+These speak crossrank's API (``api="crossrank"``, the default); ``test_remote_apis.py`` calls TEI's and Cohere's.
+
 The servers (:mod:`http_stub`) are raw asyncio servers in a thread, so they can answer slowly, wrongly or never.
 Time bounds are generous: a deadline of 1 s must fire well before a drip of a minute ends, on a loaded machine.
 """
@@ -59,7 +61,7 @@ async def test_rank_score_and_health_sync_and_async(stub):
     assert ranked_pairs(scorer.rank("q", TEXTS, top_n=np.int64(1))) == [(2, 3.0)]  # numpy ints and floats are sent
     assert ranked_pairs(scorer.rank("q", TEXTS, min_score=np.float32(1.5))) == [(2, 3.0), (1, 2.0)]
     assert ranked_pairs(scorer.rank("q", TEXTS, rank_window_size=2)) == [(1, 2.0), (0, 1.0)]
-    assert json.loads(stub.received[-1].body)["documents"] == ["a", "bb"]  # the window is cut before sending
+    assert json.loads(stub.received[-1].body)["texts"] == ["a", "bb"]  # the window is cut before sending
     health = scorer.health()
     assert (health["status"], health["model"], health["precision"]) == ("ok", "stub-model", "fp32")
     scorer.close()
@@ -88,18 +90,18 @@ async def test_lone_surrogates_are_sent_as_the_local_scorer_reads_them(stub):
     assert len(stub.received) == 2
     for received in stub.received:
         sent = json.loads(received.body.decode("utf-8"))  # valid UTF-8 on the wire
-        assert [sent["query"], *sent["documents"]] == [remote_module.valid_unicode(t) for t in [query, *texts]]
-        assert sent["documents"][1::2] == ["fine", "caf\u00e9 \U0001f600"]  # valid text is sent as it is
-        for sent_text, before, after in ((sent["query"], "que", "ry"), (sent["documents"][0], "a", "b")):
+        assert [sent["query"], *sent["texts"]] == [remote_module.valid_unicode(t) for t in [query, *texts]]
+        assert sent["texts"][1::2] == ["fine", "caf\u00e9 \U0001f600"]  # valid text is sent as it is
+        for sent_text, before, after in ((sent["query"], "que", "ry"), (sent["texts"][0], "a", "b")):
             assert sent_text.startswith(before) and sent_text.endswith(after)
             assert set(sent_text[len(before) : -len(after)]) == {"\ufffd"}  # each surrogate read as U+FFFD
-        assert set(sent["documents"][2]) == {"\ufffd"}
+        assert set(sent["texts"][2]) == {"\ufffd"}
     assert sorted(hit.index for hit in ranked) == [0, 1, 2, 3]
 
 
 async def test_headers_are_sent_and_extra_answer_fields_are_accepted(stub):
     scorer = RemoteScorer(stub.url, headers={"Authorization": "Bearer t0ken", "X-Tenant": "a b"})
-    stub.reply = answer(200, {"model": "m", "results": [{**hit, "text": "..."} for hit in GOOD], "usage": {"n": 3}})
+    stub.reply = answer(200, [{**hit, "text": "...", "usage": {"n": 3}} for hit in GOOD])
     assert [hit.index for hit in scorer.rank("q", TEXTS)] == [2, 1, 0]
     headers = stub.received[-1].headers
     assert (headers["authorization"], headers["x-tenant"], headers["content-type"]) == (
@@ -147,7 +149,7 @@ def test_sync_calls_work_in_a_forked_child(stub):
 
 # --- timeouts bound the whole call ---------------------------------------------------------------------------------
 
-DRIPPED_ANSWER = http_answer(200, json.dumps({"model": "m", "results": GOOD, "pad": "x" * 5 * SLOW}).encode())
+DRIPPED_ANSWER = http_answer(200, json.dumps([{**GOOD[0], "pad": "x" * 5 * SLOW}, *GOOD[1:]]).encode())
 DRIPPED_HEAD = DRIPPED_ANSWER.index(b"\r\n\r\n") + 4
 
 
@@ -237,8 +239,12 @@ def test_credentials_in_the_url_stay_out_of_messages():
 # --- malformed answers ---------------------------------------------------------------------------------------------
 
 
-def body(results: object = None, **fields: object) -> bytes:
-    return json.dumps({"model": "m", "results": GOOD if results is None else results, **fields}).encode()
+def body(results: object = None, pad: str = "") -> bytes:
+    """A ``/rerank`` answer: TEI's list of results (``pad`` goes into the first)."""
+    results = GOOD if results is None else results
+    if pad and isinstance(results, list):
+        results = [{**results[0], "pad": pad}, *results[1:]]
+    return json.dumps(results).encode()
 
 
 def hits(*pairs: tuple[object, object]) -> list[dict[str, object]]:
@@ -248,17 +254,16 @@ def hits(*pairs: tuple[object, object]) -> list[dict[str, object]]:
 MALFORMED: dict[str, tuple[bytes, dict[str, object]]] = {
     "empty": (b"", {}),
     "HTML": (b"<html>oops</html>", {}),
-    "cut short": (b'{"model": "m", "results": [', {}),
+    "cut short": (b'[{"index": 2, "score": ', {}),
     "trailing text": (body() + b" and more", {}),
-    "not UTF-8": (b"\xff\xfe{}", {}),
-    "a list": (b"[]", {}),
+    "not UTF-8": (b"\xff\xfe[]", {}),
+    "an object": (b"{}", {}),
     "null": (b"null", {}),
     "deeply nested": (b"[" * 100_000, {}),
-    "no model": (json.dumps({"results": GOOD}).encode(), {}),
-    "no results": (json.dumps({"model": "m"}).encode(), {}),
-    "model not a string": (json.dumps({"model": 1, "results": GOOD}).encode(), {}),
-    "results an object": (body({"0": GOOD[0]}), {}),
-    "results a string": (body("2,1,0"), {}),
+    "crossrank's old shape": (json.dumps({"model": "m", "results": GOOD}).encode(), {}),
+    "Cohere's shape": (json.dumps({"results": [{"index": 2, "relevance_score": 3.0}]}).encode(), {"top_n": 1}),
+    "results in an object": (json.dumps({"0": GOOD[0]}).encode(), {}),
+    "a string": (body("2,1,0"), {}),
     "a result not an object": (body([2, 1, 0]), {}),
     "no score": (body([{"index": 2}, {"index": 1}, {"index": 0}]), {}),
     "no index": (body([{"score": 3.0}, {"score": 2.0}, {"score": 1.0}]), {}),
@@ -270,16 +275,17 @@ MALFORMED: dict[str, tuple[bytes, dict[str, object]]] = {
     "score a bool": (body(hits((2, True), (1, 2.0), (0, 1.0))), {}),
     "score null": (body(hits((2, None), (1, 2.0), (0, 1.0))), {}),
     "score a list": (body(hits((2, [3.0]), (1, 2.0), (0, 1.0))), {}),
-    "NaN score": (b'{"model": "m", "results": [{"index": 2, "score": NaN}]}', {"top_n": 1}),
-    "infinite score": (b'{"model": "m", "results": [{"index": 2, "score": Infinity}]}', {"top_n": 1}),
+    "text not a string": (body([{**GOOD[0], "text": 3}, *GOOD[1:]]), {}),
+    "NaN score": (b'[{"index": 2, "score": NaN}]', {"top_n": 1}),
+    "infinite score": (b'[{"index": 2, "score": Infinity}]', {"top_n": 1}),
     "-infinite score": (body(hits((2, 3.0), (1, 2.0))).replace(b"2.0}", b"-Infinity}"), {"top_n": 2}),
-    "overflowing score": (b'{"model": "m", "results": [{"index": 2, "score": 1e999}]}', {"top_n": 1}),
+    "overflowing score": (b'[{"index": 2, "score": 1e999}]', {"top_n": 1}),
     "negative index": (body(hits((2, 3.0), (1, 2.0), (-1, 1.0))), {}),
     "index past the end": (body(hits((3, 3.0), (1, 2.0), (0, 1.0))), {}),
     "huge index": (body(hits((2**70, 3.0), (1, 2.0), (0, 1.0))), {}),
     "repeated index": (body(hits((2, 3.0), (1, 2.0), (1, 2.0))), {}),
-    "more results than documents": (body([*GOOD, {"index": 0, "score": 1.0}]), {}),
-    "a document left out": (body(GOOD[:2]), {}),
+    "more results than texts": (body([*GOOD, {"index": 0, "score": 1.0}]), {}),
+    "a text left out": (body(GOOD[:2]), {}),
     "no results at all": (body([]), {}),
     "worst first": (body(GOOD[::-1]), {}),
     "order against the scores": (body(hits((2, 1.0), (1, 2.0), (0, 3.0))), {}),
@@ -352,8 +358,9 @@ async def test_an_answer_past_the_size_limit_is_not_read(stub, monkeypatch, decl
 # --- error answers -------------------------------------------------------------------------------------------------
 
 
-def error(kind: str, detail: str) -> bytes:
-    return json.dumps({"error": kind, "detail": detail}).encode()
+def error(kind: str, detail: str, error_type: str = "Validation") -> bytes:
+    """crossrank's error body: TEI's ``{error, error_type}`` and the ``kind`` a client raises again."""
+    return json.dumps({"error": detail, "error_type": error_type, "kind": kind}).encode()
 
 
 ERROR_ANSWERS = {
@@ -363,21 +370,26 @@ ERROR_ANSWERS = {
     "415 not JSON": (415, error("InvalidRequest", "send JSON"), InvalidArgumentError, "415.*send JSON"),
     "422 bad query": (422, error("InvalidQueryError", "The query is empty"), InvalidQueryError, "query is empty"),
     "422 bad text": (422, error("InvalidTextError", "texts[1] is a"), InvalidTextError, "texts"),
-    "422 bad body": (422, error("InvalidRequest", "documents.1: ..."), InvalidArgumentError, "422.*documents"),
+    "422 bad body": (422, error("InvalidRequest", "texts.1: ..."), InvalidArgumentError, "422.*texts"),
     "422 unknown kind": (422, error("SystemExit", "x"), InvalidArgumentError, "422"),
     "422 plain text": (422, b"unprocessable", InvalidArgumentError, "422.*unprocessable"),
     "400 empty": (400, b"", InvalidArgumentError, "400"),
     "429 rate limited": (429, b"slow down", ServiceUnavailableError, "429.*slow down"),
-    "503 JSON": (503, error("ServiceUnavailable", "starting"), ServiceUnavailableError, "503.*starting"),
+    "503 JSON": (503, error("ServiceUnavailable", "starting", "Unhealthy"), ServiceUnavailableError, "503.*starting"),
     "503 HTML": (503, b"<html><h1>Service Unavailable</h1></html>", ServiceUnavailableError, "503.*Unavailable"),
-    "500 JSON": (500, error("InternalError", "boom"), RemoteScorerError, "500.*boom"),
+    "500 JSON": (500, error("InternalError", "boom", "Backend"), RemoteScorerError, "500.*boom"),
     "500 plain text": (500, b"Internal Server Error", RemoteScorerError, "500.*Internal Server Error"),
     "502 empty": (502, b"", RemoteScorerError, "502"),
-    "401 from a gateway": (401, b"no token", RemoteScorerError, "401.*headers.*no token"),
+    "401 from a gateway": (401, b"no token", RemoteScorerError, "401.*API key.*headers.*no token"),
     "404 wrong path": (404, error("NotFound", "no route"), RemoteScorerError, "404.*url"),
     "301 redirect": (301, b"", RemoteScorerError, "301.*redirects"),
-    "huge detail": (500, error("InternalError", "y" * 100_000), RemoteScorerError, "500"),
-    "detail with line breaks and escapes": (500, error("X", "a\n\r\x1b[31mfake log line"), RemoteScorerError, "500"),
+    "huge detail": (500, error("InternalError", "y" * 100_000, "Backend"), RemoteScorerError, "500"),
+    "detail with line breaks and escapes": (
+        500,
+        error("X", "a\n\r\x1b[31mfake log", "Backend"),
+        RemoteScorerError,
+        "500",
+    ),
     "huge text": (500, b"z" * 100_000, RemoteScorerError, "500"),
 }
 STATUS_ERRORS = (RemoteTimeoutError, ServiceUnavailableError, RemoteScorerError)
@@ -441,6 +453,23 @@ BAD_OPTIONS = {
     "header value with CRLF": ({"headers": {"x-n": "a\r\nx-evil: 1"}}, "headers"),
     "header value with NUL": ({"headers": {"x-n": "a\x00"}}, "headers"),
     "header value with an edge blank": ({"headers": {"x-n": " v"}}, "headers"),
+    "api unknown": ({"api": "openai"}, "api.*'crossrank', 'cohere', 'tei'"),
+    "api in upper case": ({"api": "TEI"}, "api"),
+    "api None": ({"api": None}, "api"),
+    "api bytes": ({"api": b"tei"}, "api"),
+    "api a list": ({"api": ["tei"]}, "api"),
+    "model with api crossrank": ({"model": "rerank-v3.5"}, "model.*api='cohere'"),
+    "model with api tei": ({"api": "tei", "model": "rerank-v3.5"}, "model.*api='cohere'"),
+    "model empty": ({"api": "cohere", "model": ""}, "model"),
+    "model an int": ({"api": "cohere", "model": 3}, "model"),
+    "model with a newline": ({"api": "cohere", "model": "m\n"}, "model"),
+    "api_key empty": ({"api_key": ""}, "api_key"),
+    "api_key an int": ({"api_key": 123}, "api_key"),
+    "api_key bytes": ({"api_key": b"k"}, "api_key"),
+    "api_key with a blank": ({"api_key": "Bearer k"}, "api_key"),
+    "api_key with CRLF": ({"api_key": "k\r\nx-evil: 1"}, "api_key"),
+    "api_key not ASCII": ({"api_key": "k\u00e9y"}, "api_key"),
+    "api_key and an Authorization header": ({"api_key": "k", "headers": {"authorization": "Bearer j"}}, "api_key"),
 }
 
 
@@ -451,10 +480,17 @@ def test_bad_options_raise_invalid_argument_naming_them(options, name):
         RemoteScorer(kwargs.pop("url"), **kwargs)
 
 
-def test_header_values_stay_out_of_messages():
+def test_header_values_and_api_keys_stay_out_of_messages():
     with pytest.raises(InvalidArgumentError) as caught:
         RemoteScorer("http://127.0.0.1:8000", headers={"Authorization": "Bearer s3cr\u00e9t"})
     assert "Authorization" in str(caught.value) and "s3cr" not in str(caught.value)
+    for bad_key in ("s3cr\u00e9t", "s3cr t", "s3cr\n"):
+        with pytest.raises(InvalidArgumentError) as caught:
+            RemoteScorer("http://127.0.0.1:8000", api_key=bad_key)
+        assert "api_key" in str(caught.value) and "s3cr" not in str(caught.value)
+    with pytest.raises(InvalidArgumentError) as caught:
+        RemoteScorer("http://127.0.0.1:8000", api_key="s3cr3t", headers={"AUTHORIZATION": "Bearer s3cr4t"})
+    assert "s3cr" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -464,13 +500,18 @@ def test_header_values_stay_out_of_messages():
         {"url": "http://[::1]:8000", "timeout": np.float32(2.5), "retries": np.int64(2)},
         {"url": "HTTP://bücher.example:80", "timeout": 1e300, "headers": {}},
         {"url": "http://localhost", "headers": {"X-Empty": "", "Authorization": "Bearer a.b-c_d~e+f/g="}},
+        {"url": "https://api.cohere.com", "api": "cohere", "model": "rerank-v3.5", "api_key": "k-1.a_b~c+d/e="},
+        {"url": "http://127.0.0.1:8080", "api": "tei", "api_key": "hf_x", "headers": {"X-Tenant": "a"}},
+        {"url": "http://127.0.0.1:8000", "api": "cohere"},
     ],
 )
 def test_good_options_are_kept(options):
     scorer = RemoteScorer(**options)
     assert not scorer.model_name_or_path.endswith("/")
     assert isinstance(scorer.timeout, float) and type(scorer.retries) is int
-    assert scorer.headers == dict(options.get("headers", {}))
+    assert scorer.headers == dict(options.get("headers", {}))  # an api_key is not among them
+    assert (scorer.api, scorer.model) == (options.get("api", "crossrank"), options.get("model"))
+    assert f"api={scorer.api!r}" in repr(scorer)
 
 
 async def test_a_huge_timeout_still_works(stub):
