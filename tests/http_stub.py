@@ -133,6 +133,11 @@ def silent() -> Reply:
     return reply
 
 
+def ranked_pairs(ranked) -> list[tuple[int, float]]:
+    """A ranking as ``(index, score)`` pairs, to compare."""
+    return [(hit.index, hit.score) for hit in ranked]
+
+
 def text_score(text: str) -> float:
     """The stub's relevance score: the text's length (so longer texts rank first)."""
     return float(len(text))

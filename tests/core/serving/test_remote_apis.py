@@ -7,11 +7,10 @@ map its API's error bodies to the typed errors, and refuse an answer its API cou
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from http_stub import StubServer, answer, text_score
+from http_stub import StubServer, answer, ranked_pairs, text_score
 
 from crossrank_harness.ports import free_loopback_port
 from rerank_core import (
@@ -27,17 +26,6 @@ from rerank_core.serving.wire import APIS
 
 TEXTS = ["a" * n for n in (3, 9, 1, 7, 5, 8, 5, 2)]  # the stub scores a text by its length; two tie at 5
 KEY = "sk-Zq8v3Xk1_t0ken"
-
-
-@pytest.fixture
-def stub() -> Iterator[StubServer]:
-    server = StubServer()
-    yield server
-    server.stop()
-
-
-def ranked_pairs(ranked) -> list[tuple[int, float]]:
-    return [(hit.index, hit.score) for hit in ranked]
 
 
 def expected_ranking(texts: list[str], rules: dict) -> list[tuple[int, float]]:

@@ -13,11 +13,10 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from http_stub import StubServer, answer, drip, http_answer, raw, silent
+from http_stub import StubServer, answer, drip, http_answer, ranked_pairs, raw, silent
 
 from crossrank_harness.ports import free_loopback_port
 from rerank_core import (
@@ -35,17 +34,6 @@ TEXTS = ["a", "bb", "ccc"]  # the stub scores a text by its length: ranked 2, 1,
 GOOD = [{"index": 2, "score": 3.0}, {"index": 1, "score": 2.0}, {"index": 0, "score": 1.0}]
 SLOW = 120  # seconds a drip would last
 MARGIN = 10  # seconds past a 1 s timeout that still pass: a loaded machine, never a drip's end
-
-
-@pytest.fixture
-def stub() -> Iterator[StubServer]:
-    server = StubServer()
-    yield server
-    server.stop()
-
-
-def ranked_pairs(ranked) -> list[tuple[int, float]]:
-    return [(hit.index, hit.score) for hit in ranked]
 
 
 # --- a well-behaved server -----------------------------------------------------------------------------------------
