@@ -151,6 +151,23 @@ class CrossEncoderScorer(Scorer):
             for text, prefix in zip(texts, prefixes)
         ]
 
+    def tokens_read(self, query: str, texts: Sequence[str], *, instruction: str | None = None) -> np.ndarray:
+        """The tokens the model reads for each text beside ``query`` (special tokens included, every chunk's with
+        ``long_documents="max_chunk"``), loading the model: the work a call costs."""
+        _, encoder = self._loaded_model()
+        instruction = check_instruction(instruction) or self._options.instruction
+        pairs = encoder.encode(check_query(query), check_texts(texts), self._chunks, instruction)
+        counts = np.zeros(len(texts), dtype=np.int64)
+        np.add.at(counts, np.asarray(pairs.owners, dtype=np.int64), [len(e) for e in pairs.encodings])
+        return counts
+
+    def overflowing(self, query: str, texts: Sequence[str], *, instruction: str | None = None) -> int:
+        """How many ``texts`` do not fit the model's window whole beside ``query`` (what truncation would cut or
+        chunking split), loading the model: TEI's ``truncate=false`` check."""
+        _, encoder = self._loaded_model()
+        instruction = check_instruction(instruction) or self._options.instruction
+        return encoder.encode(check_query(query), check_texts(texts), None, instruction).truncated
+
     def _loaded_model(self, show_progress: bool = False) -> tuple[Backend, InputEncoder]:
         """The backend and pair encoder, loading them once; a failed load leaves nothing behind."""
         if self._model is None:

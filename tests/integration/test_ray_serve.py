@@ -109,7 +109,7 @@ BAD_BODIES = {
     "negative top_n": b'{"query": "q", "texts": ["a"], "top_n": -1}',
     "NaN min_score": b'{"query": "q", "texts": ["a"], "min_score": NaN}',
     "zero window": b'{"query": "q", "texts": ["a"], "rank_window_size": 0}',
-    "truncate false": b'{"query": "q", "texts": ["a"], "truncate": false}',
+    "truncate false, too long a text": b'{"query": "q", "texts": ["a", "' + b"word " * 300 + b'"], "truncate": false}',
     "blank query": b'{"query": "  ", "texts": ["a"]}',
     "too many texts": json.dumps({"query": "q", "texts": ["a"] * (MAX_DOCUMENTS + 1)}).encode(),
     "too long a body": json.dumps({"query": "q", "texts": ["a" * MAX_BODY_BYTES]}).encode(),

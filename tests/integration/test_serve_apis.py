@@ -165,6 +165,22 @@ def test_tei_raw_scores_and_return_text(url, ce_model_path, request_texts):
     assert all(set(r) == {"index", "score"} for r in post(url, "/rerank", {"query": query, "texts": texts}).json())
 
 
+def test_tei_truncate_false_scores_texts_that_fit_and_refuses_one_that_does_not_with_413(url, local, request_texts):
+    query, texts = request_texts
+    short = [text[:200] for text in texts]  # a SciFact abstract is longer than the model's 256-token window
+    answer = post(url, "/rerank", {"query": query, "texts": short, "truncate": False})
+    assert answer.status_code == 200, answer.text
+    assert_ranking([r["index"] for r in answer.json()], [r["score"] for r in answer.json()], local.rank(query, short))
+    too_long = local.overflowing(query, texts)
+    assert too_long > 0
+    refused = post(url, "/rerank", {"query": query, "texts": texts, "truncate": False})
+    assert refused.status_code == 413, refused.text
+    error = refused.json()
+    assert (error["error_type"], error["kind"]) == ("Validation", "InvalidTextError")
+    assert f"{too_long} of {len(texts)} texts" in error["error"] and "256-token window" in error["error"]
+    assert post(url, "/rerank", {"query": query, "texts": texts, "truncate": True}).status_code == 200
+
+
 BAD_REQUESTS = {
     "/rerank": {
         "not JSON": b"{",
@@ -172,6 +188,8 @@ BAD_REQUESTS = {
         "a text not a string": {"query": "q", "texts": ["a", 3]},
         "raw_scores a string": {"query": "q", "texts": ["a"], "raw_scores": "yes"},
         "left truncation": {"query": "q", "texts": ["a"], "truncation_direction": "Left"},
+        "truncate a string": {"query": "q", "texts": ["a"], "truncate": "no"},
+        "truncate false, a text too long": {"query": "q", "texts": ["a", "word " * 300], "truncate": False},
         "blank query": {"query": " ", "texts": ["a"]},
         "too many texts": {"query": "q", "texts": ["a"] * (MAX_DOCUMENTS + 1)},
         "too long a body": {"query": "q", "texts": ["a" * MAX_BODY_BYTES]},
@@ -295,6 +313,11 @@ def test_an_instruction_for_a_model_without_one_is_a_422(url, request_texts):
     response = post(url, "/rerank", {"query": query, "texts": texts[:2], "instruction": "Find the evidence."})
     assert response.status_code == 422 and response.json()["kind"] == "InvalidArgumentError", response.text
     assert post(url, "/rerank", {"query": query, "texts": texts[:2]}).status_code == 200
+    from rerank_core import InvalidArgumentError, RemoteScorer
+
+    remote = RemoteScorer(url, api_key=KEYS[0], instruction="Find the evidence.", timeout=120)
+    with pytest.raises(InvalidArgumentError, match="instruction"):
+        remote.rank(query, texts[:2])
 
 
 def test_no_documents_is_an_empty_ranking_in_every_api(url):

@@ -104,6 +104,13 @@ api = FastAPI(
     redoc_url=None,
     openapi_url=None,
 )
+
+
+def _rerank_route(path: str, request: type[BaseModel], answer: type[BaseModel], error: type[BaseModel]) -> Any:
+    """``POST path``, documented with its request body, its answer and its errors in ``error``'s shape."""
+    return api.post(path, response_model=answer, responses=_responses(error), openapi_extra=_body(request))
+
+
 # Ray Serve serialises the routes when the class below is decorated: every helper they call is defined above it.
 
 
@@ -254,8 +261,8 @@ class Scored:
     scores: np.ndarray | None
     batch_pairs: int = 0
     """The pairs of the shared batch it was scored in, given to one request per batch (0 for the others)."""
-    error: tuple[str, str] | None = None
-    """``(rerank_core.errors class name, message)`` of a refused request."""
+    error: tuple[int, str, str] | None = None
+    """``(HTTP status, rerank_core.errors class name, message)`` of a refused request."""
 
 
 @serve.deployment(max_ongoing_requests=64)
@@ -279,6 +286,10 @@ class RerankScorer:
         """The scores of ``texts`` (the job's candidates, already validated by the ingress), in their order."""
         self.requests_in_flight += 1
         try:
+            if not job.truncate:
+                refused = await self._refused_if_too_long(job, texts)
+                if refused is not None:
+                    return refused
             if job.max_tokens_per_doc is not None:
                 texts = self.scorer.first_tokens(texts, job.max_tokens_per_doc)
             scored = await self.shared_batch((job.query, texts, job.instruction))
@@ -287,6 +298,21 @@ class RerankScorer:
             return Scored(self.scorer.activated(scored.scores, self.activation), scored.batch_pairs)
         finally:
             self.requests_in_flight -= 1
+
+    async def _refused_if_too_long(self, job: RerankJob, texts: list[str]) -> Scored | None:
+        """TEI's ``truncate=false``: a 413 when a text does not fit the model's window whole beside the query."""
+        try:
+            over = await asyncio.to_thread(self.scorer.overflowing, job.query, texts, instruction=job.instruction)
+        except RerankError as exc:
+            return Scored(None, error=(422, type(exc).__name__, str(exc)))
+        if not over:
+            return None
+        detail = (
+            f"Input validation error: truncate=false, and {over} of {len(texts)} texts do not fit the model's "
+            f"{self.scorer.max_length_used}-token window beside the query; shorten them, or send truncate=true to "
+            "read each text's start."
+        )
+        return Scored(None, error=(413, "InvalidTextError", detail))
 
     def stats(self) -> dict[str, Any]:
         """The model, its precision, the requests and shared batches scored and the requests being scored."""
@@ -310,7 +336,7 @@ class RerankScorer:
                 scores = await asyncio.to_thread(self.scorer.score_groups, pairs, instruction=instruction)
             except RerankError as exc:
                 for i in members:
-                    answers[i] = Scored(None, error=(type(exc).__name__, str(exc)))
+                    answers[i] = Scored(None, error=(422, type(exc).__name__, str(exc)))
                 continue
             for i, group_scores in zip(members, scores):
                 answers[i] = Scored(group_scores)
@@ -369,33 +395,18 @@ class RerankIngress:
         page = get_swagger_ui_html(openapi_url=f"{root}/openapi.json", title="crossrank")
         return self._unauthorized(request, "/docs") or page
 
-    @api.post(
-        "/rerank",
-        response_model=TeiRerankResponse,
-        responses=_responses(TeiError),
-        openapi_extra=_body(TeiRerankRequest),
-    )
+    @_rerank_route("/rerank", TeiRerankRequest, TeiRerankResponse, TeiError)
     async def rerank(self, request: Request) -> Any:
         """TEI's rerank: every text's ``{index, score}``, best first (crossrank's ``top_n`` and ``min_score`` cut);
         scores after the server's activation (sigmoid), or raw with ``raw_scores``."""
         return await self._answer(request, "/rerank", TeiRerankRequest)
 
-    @api.post(
-        "/v2/rerank",
-        response_model=CohereRerankResponse,
-        responses=_responses(CohereError),
-        openapi_extra=_body(CohereRerankRequest),
-    )
+    @_rerank_route("/v2/rerank", CohereRerankRequest, CohereRerankResponse, CohereError)
     async def cohere_v2(self, request: Request) -> Any:
         """Cohere's v2 rerank: ``{id, results: [{index, relevance_score}], meta}``, best first, at most ``top_n``."""
         return await self._answer(request, "/v2/rerank", CohereRerankRequest)
 
-    @api.post(
-        "/v1/rerank",
-        response_model=CohereRerankResponse,
-        responses=_responses(CohereError),
-        openapi_extra=_body(CohereV1RerankRequest),
-    )
+    @_rerank_route("/v1/rerank", CohereV1RerankRequest, CohereRerankResponse, CohereError)
     async def cohere_v1(self, request: Request) -> Any:
         """Cohere's v1 rerank: documents as strings or objects (``rank_fields``), ``return_documents``."""
         return await self._answer(request, "/v1/rerank", CohereV1RerankRequest)
@@ -434,7 +445,7 @@ class RerankIngress:
             except LOST_ERRORS as exc:
                 return _lost(path, exc)
             if scored.error is not None:
-                return _error(path, 422, *scored.error)
+                return _error(path, *scored.error)
             scores = scored.scores
             self.meters.scored(len(candidates), scored.batch_pairs)
         ranked = job.spec.select(scores, len(candidates))

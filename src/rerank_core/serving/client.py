@@ -48,6 +48,7 @@ from rerank_core.serving.wire import (
     TeiRerankResponse,
 )
 from rerank_core.types import Ranked
+from rerank_core.validation import check_instruction
 
 try:
     import httpx
@@ -102,6 +103,10 @@ class RemoteScorer(Scorer):
             key alone); never shown in messages or ``repr``. Not with an ``Authorization`` entry in ``headers``.
         model: The model name Cohere's API scores with (``api="cohere"`` only; Cohere requires one, and
             ``crossrank serve`` ignores it). ``model_name_or_path`` stays the URL.
+        instruction: For a served prompt model (Qwen3-Reranker, mxbai-rerank-v2): the instruction sent with
+            every request, in place of the server's (a call's ``instruction`` replaces it in turn);
+            ``api="crossrank"`` only, since neither TEI nor Cohere's API has the field, and a server whose
+            model takes no instruction refuses it (``InvalidArgumentError``).
         timeout: Seconds for a whole call, sync or async: connecting, retries and their backoff, sending the
             request and reading the answer.
         retries: Extra connection attempts when connecting fails, after 0 s, 0.5 s, 1 s, 2 s... (at most 8 s),
@@ -129,6 +134,7 @@ class RemoteScorer(Scorer):
         api: Api = "crossrank",
         api_key: str | None = None,
         model: str | None = None,
+        instruction: str | None = None,
         timeout: float = 30.0,
         retries: int = 3,
         headers: Mapping[str, str] | None = None,
@@ -136,6 +142,7 @@ class RemoteScorer(Scorer):
         self.model_name_or_path, self._where = _check_url(url)
         self.api = _check_api(api)
         self.model = _check_model(model, self.api)
+        self.instruction = _check_instruction(instruction, self.api)
         self.timeout = _check_timeout(timeout)
         self.retries = _check_retries(retries)
         self.headers = _check_headers(headers)
@@ -159,27 +166,39 @@ class RemoteScorer(Scorer):
         """
         return self._sync(self._health())
 
-    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
-        """One score per text, in input order, as the served model scores them."""
-        return _in_input_order(self.rank(query, texts), len(texts))
+    def score(self, query: str, texts: Sequence[str], *, instruction: str | None = None) -> np.ndarray:
+        """One score per text, in input order, as the served model scores them (``instruction`` as in :meth:`rank`)."""
+        return _in_input_order(self.rank(query, texts, instruction=instruction), len(texts))
 
-    async def ascore(self, query: str, texts: Sequence[str]) -> np.ndarray:
+    async def ascore(self, query: str, texts: Sequence[str], *, instruction: str | None = None) -> np.ndarray:
         """:meth:`score` for asyncio."""
-        return _in_input_order(await self.arank(query, texts), len(texts))
+        return _in_input_order(await self.arank(query, texts, instruction=instruction), len(texts))
 
     def rank(
-        self, query: str, texts: Sequence[str], spec: RankSpec | None = None, **rules: Unpack[RankRules]
+        self,
+        query: str,
+        texts: Sequence[str],
+        spec: RankSpec | None = None,
+        *,
+        instruction: str | None = None,
+        **rules: Unpack[RankRules],
     ) -> list[Ranked]:
         """Rank by ``spec`` or the same rules as keywords, on the server as ``api`` says: ``Ranked(index, score)``,
-        best first."""
-        request = self._request(query, texts, rank_spec(spec, **rules))
+        best first. ``instruction`` replaces the scorer's for this call (``api="crossrank"`` only)."""
+        request = self._request(query, texts, rank_spec(spec, **rules), instruction)
         return [] if request is None else self._sync(self._rerank(request))
 
     async def arank(
-        self, query: str, texts: Sequence[str], spec: RankSpec | None = None, **rules: Unpack[RankRules]
+        self,
+        query: str,
+        texts: Sequence[str],
+        spec: RankSpec | None = None,
+        *,
+        instruction: str | None = None,
+        **rules: Unpack[RankRules],
     ) -> list[Ranked]:
         """:meth:`rank` for asyncio."""
-        request = self._request(query, texts, rank_spec(spec, **rules))
+        request = self._request(query, texts, rank_spec(spec, **rules), instruction)
         return [] if request is None else await self._rerank(request)
 
     def close(self) -> None:
@@ -205,8 +224,9 @@ class RemoteScorer(Scorer):
             return {"status": "ok"}
         return _validated(answer, _Health, "/health", self._secrets()).model_dump()
 
-    def _request(self, query: str, texts: Sequence[str], spec: RankSpec) -> _Request | None:
+    def _request(self, query: str, texts: Sequence[str], spec: RankSpec, instruction: str | None) -> _Request | None:
         """The request of ``api`` for the window's texts; ``None`` when nothing is to be scored."""
+        instruction = _check_instruction(instruction, self.api) or self.instruction
         candidates = spec.candidates(query, texts)
         if not candidates:
             return None
@@ -218,7 +238,9 @@ class RemoteScorer(Scorer):
         elif self.api == "tei":  # what TEI reads: the query and the texts; the ranking is made from the answer
             body = TeiRerankRequest(query=query, texts=documents).model_dump_json(include={"query", "texts"}).encode()
         else:  # crossrank's rules too (only those set), for the server to rank by
-            rules = TeiRerankRequest(query=query, texts=documents, min_score=spec.min_score, top_n=spec.top_n)
+            rules = TeiRerankRequest(
+                query=query, texts=documents, min_score=spec.min_score, top_n=spec.top_n, instruction=instruction
+            )
             body = rules.model_dump_json(exclude_defaults=True).encode()
         return _Request(self.api, path, body, spec, len(documents))
 
@@ -557,6 +579,16 @@ def _check_model(model: object, api: Api) -> str | None:
     if not isinstance(model, str) or not model or not model.isprintable():
         raise InvalidArgumentError(f"model must be None or a non-empty, printable str, got {model!r}.")
     return model
+
+
+def _check_instruction(instruction: object, api: Api) -> str | None:
+    """An instruction for the server's prompt model: only ``api="crossrank"`` has the field to send it in."""
+    if instruction is not None and api != "crossrank":
+        raise InvalidArgumentError(
+            f"instruction is sent in crossrank's own field (api='crossrank'); api={api!r} has no instruction "
+            "field, so the server would score with its own: leave instruction out or use api='crossrank'."
+        )
+    return check_instruction(instruction)
 
 
 def _check_api_key(api_key: object, headers: Mapping[str, str]) -> str | None:

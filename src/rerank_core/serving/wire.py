@@ -59,6 +59,8 @@ class RerankJob:
     """The model's raw score (a logit) instead of the server's activation (sigmoid by default)."""
     max_tokens_per_doc: int | None = None
     """Read no more than each text's first this many tokens."""
+    truncate: bool = True
+    """``False``: refuse the request (413) when a text does not fit the model's window whole (TEI's ``truncate``)."""
 
 
 # --- TEI and crossrank: POST /rerank ------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ class TeiRerankRequest(BaseModel):
     """Each result also carries its text."""
     truncate: bool | None = None
     """``null`` or ``true``: texts longer than the model's window are read as the server is set to (truncated by
-    default); ``false`` is refused, as this server does not check lengths before scoring."""
+    default); ``false``: a text that does not fit the window whole beside the query gets the request a 413, as TEI."""
     truncation_direction: Literal["Right", "right", "Left", "left"] = "Right"
     """Only ``Right`` (keep each text's start) is supported."""
     rank_window_size: RankWindow = None
@@ -91,11 +93,6 @@ class TeiRerankRequest(BaseModel):
 
     @model_validator(mode="after")
     def _supported(self) -> TeiRerankRequest:
-        if self.truncate is False:
-            raise InvalidArgumentError(
-                "truncate=false is not supported: texts longer than the model's window are read as the server's "
-                "long_documents setting says (truncated, or scored by their best chunk)."
-            )
         if self.truncation_direction.lower() != "right":
             raise InvalidArgumentError("truncation_direction='Left' is not supported: a text is read from its start.")
         return self
@@ -103,7 +100,9 @@ class TeiRerankRequest(BaseModel):
     def job(self) -> RerankJob:
         """What this request asks the model."""
         spec = RankSpec(rank_window_size=self.rank_window_size, min_score=self.min_score, top_n=self.top_n)
-        return RerankJob(self.query, list(self.texts), spec, self.instruction, self.raw_scores)
+        return RerankJob(
+            self.query, list(self.texts), spec, self.instruction, self.raw_scores, truncate=self.truncate is not False
+        )
 
     def answer(self, ranked: Sequence[Ranked]) -> list[dict[str, Any]]:
         """The answer's body: ``{index, score}`` per result, best first, with ``text`` when asked."""

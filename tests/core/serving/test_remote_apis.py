@@ -116,6 +116,34 @@ def test_cohere_sends_the_model_when_given_and_top_n_never_min_score(stub):
     assert sent(stub) == ("/v2/rerank", {"query": "q", "documents": TEXTS, "top_n": 2})
 
 
+async def test_crossrank_sends_the_instruction_of_the_call_else_of_the_scorer(stub):
+    scorer = RemoteScorer(stub.url, instruction="Find the abstract that supports the claim")
+    scorer.rank("q", TEXTS[:2])
+    assert sent(stub)[1] == {
+        "query": "q",
+        "texts": TEXTS[:2],
+        "instruction": "Find the abstract that supports the claim",
+    }
+    await scorer.ascore("q", TEXTS[:2], instruction="Judge relevance")
+    assert sent(stub)[1]["instruction"] == "Judge relevance"
+    RemoteScorer(stub.url).score("q", TEXTS[:2])
+    assert "instruction" not in sent(stub)[1]
+
+
+@pytest.mark.parametrize("api", ["tei", "cohere"])
+async def test_an_instruction_is_refused_where_the_api_has_no_field_for_it(stub, api):
+    with pytest.raises(InvalidArgumentError, match="api='crossrank'"):
+        RemoteScorer(stub.url, api=api, instruction="Judge relevance")
+    scorer = RemoteScorer(stub.url, api=api)
+    with pytest.raises(InvalidArgumentError, match="api='crossrank'"):
+        scorer.rank("q", TEXTS, instruction="Judge relevance")
+    with pytest.raises(InvalidArgumentError, match="api='crossrank'"):
+        await scorer.ascore("q", TEXTS, instruction="Judge relevance")
+    with pytest.raises(InvalidArgumentError, match="non-blank"):
+        RemoteScorer(stub.url, instruction="  ")
+    assert stub.received == []
+
+
 @pytest.mark.parametrize(("api", "path"), [("crossrank", "/rerank"), ("tei", "/rerank"), ("cohere", "/v2/rerank")])
 def test_each_api_keeps_the_url_s_path_prefix(stub, api, path):
     scorer = RemoteScorer(stub.url + "/gateway/reranker/", api=api)
