@@ -1,4 +1,4 @@
-"""The ``crossrank`` command: ``eval``, ``bench``, ``export-onnx`` and ``serve``."""
+"""The ``crossrank`` command: ``eval``, ``bench``, ``export-onnx``, ``export-openvino`` and ``serve``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup
 from .bench_cmd import bench_command
 from .eval_cmd import eval_command
 from .exit_codes import EXIT_CODES_HELP
-from .export_cmd import export_command
+from .export_cmd import export_command, export_openvino_command
 from .serve_cmd import serve_command
 
 
@@ -45,7 +45,8 @@ app = typer.Typer(
     cls=CrossrankGroup,
     help=(
         "Measure cross-encoder reranking: retrieval quality (eval), speed against the usual tools (bench); "
-        "export a model to ONNX (export-onnx); serve a model over HTTP on Ray Serve (serve)."
+        "export a model to ONNX (export-onnx) or OpenVINO (export-openvino); serve a model over HTTP on Ray Serve "
+        "(serve)."
     ),
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
@@ -56,6 +57,7 @@ for name, command in (
     ("eval", eval_command),
     ("bench", bench_command),
     ("export-onnx", export_command),
+    ("export-openvino", export_openvino_command),
     ("serve", serve_command),
 ):
     app.command(name, cls=CrossrankCommand, epilog=EXIT_CODES_HELP)(command)

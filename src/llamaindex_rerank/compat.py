@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from rerank_core import InvalidArgumentError, InvalidArgumentTypeError, InvalidCallError, Scorer, ScorerOptions
-from rerank_core.backends import BACKENDS
 
 CORE_ORDER = ("top_n", "model", "device", "keep_retrieval_score", "trust_remote_code")
 """llama-index-core's positional order (``top_n`` first)."""
@@ -80,16 +79,6 @@ def _folder(value: Any) -> Any:
     return os.fspath(value) if isinstance(value, os.PathLike) else value
 
 
-def _backend(value: Any) -> Any:
-    """The backend name; OpenVINO, which sentence-transformers offers, is refused with what runs instead."""
-    if value == "openvino":
-        raise InvalidArgumentError(
-            f"cross_encoder_kwargs['backend']='openvino' is not supported: crossrank runs {' or '.join(BACKENDS)}. "
-            "Use backend='onnx' for a CPU runtime without PyTorch."
-        )
-    return value
-
-
 def _activation(value: Any) -> str:
     """``torch.nn.Sigmoid()`` is ``activation="sigmoid"``, ``torch.nn.Identity()`` is ``"none"`` (raw scores);
     ``None``, the model's default, is crossrank's default. Any other function is refused."""
@@ -122,7 +111,7 @@ _TOKENIZER = _refused("crossrank builds pairs with the checkpoint's own fast tok
 CROSS_ENCODER_KWARGS: dict[str, CrossEncoderKeyword] = {
     "max_length": CrossEncoderKeyword("max_length"),
     "trust_remote_code": CrossEncoderKeyword("trust_remote_code"),
-    "backend": CrossEncoderKeyword("backend", _backend),
+    "backend": CrossEncoderKeyword("backend"),
     "model_kwargs": CrossEncoderKeyword("model_kwargs"),
     "automodel_args": CrossEncoderKeyword("model_kwargs"),  # model_kwargs' name before sentence-transformers 3
     "cache_folder": CrossEncoderKeyword("cache_folder", _folder),

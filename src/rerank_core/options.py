@@ -88,15 +88,16 @@ class ScorerOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     backend: Annotated[str, BeforeValidator(OneOf(BACKENDS))] = "torch"
-    """Inference backend (:data:`rerank_core.backends.BACKENDS`): PyTorch, or ONNX Runtime (no torch)."""
+    """Inference backend (:data:`rerank_core.backends.BACKENDS`): PyTorch, ONNX Runtime or OpenVINO (no torch)."""
     device: str | None = None
     """``None`` picks CUDA when available, else CPU."""
     precision: Annotated[Precision, BeforeValidator(check_precision)] = "auto"
     """``auto`` is the fastest precision that keeps the ranking (fp16 on CUDA, bf16 on CPUs with AMX or
-    AVX-512 BF16, else fp32); or ``fp32``, ``bf16``, ``fp16``, ``int8`` (ONNX only).
+    AVX-512 BF16, else fp32); or ``fp32``, ``bf16``, ``fp16``, ``int8`` (ONNX and OpenVINO).
     See :mod:`rerank_core.backends.precision`."""
     threads: Annotated[int | None, BeforeValidator(_positive), NOT_IN_SCORES] = None
-    """ONNX Runtime intra-op threads (default: the machine's cores); torch uses ``torch.set_num_threads``."""
+    """ONNX Runtime intra-op / OpenVINO inference threads (default: the machine's cores); torch uses
+    ``torch.set_num_threads``."""
     batch_size: Annotated[int, BeforeValidator(_positive), NOT_IN_SCORES] = 32
     """Pairs per forward pass."""
     max_length: Annotated[int | None, BeforeValidator(_positive)] = None

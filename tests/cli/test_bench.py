@@ -17,7 +17,7 @@ from rerank_core.backends import BACKENDS
 from rerank_core.backends.cpu import this_cpu
 
 BASELINES = {"langchain-baseline", "llamaindex-baseline", "sentence-transformers"}
-REFERENCES = {"sentence-transformers-bf16", "fastembed"}
+REFERENCES = {"sentence-transformers-bf16", "fastembed", "openvino-by-hand"}
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,30 @@ def test_every_baseline_reference_backend_and_precision_has_a_row(quick_bench):
         for precision, vias in MODES[backend]:
             assert {f"{via}-{backend}-{precision}" for via in vias} <= set(keys)
     assert not [row for row in report["rows"] if "error" in row]
+
+
+def test_every_row_reports_its_tflops_and_share_of_the_peak(quick_bench, scifact_slice_dir, tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    from crossrank_harness.bench.workload import build_workload
+
+    result, report, _ = quick_bench
+    workload = build_workload(scifact_slice_dir, queries=2, passages=20, repeats=2, warmup=1)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    tokens = sum(
+        len(tokenizer(request.query, text, truncation=True, max_length=128)["input_ids"])
+        for request in workload.throughput
+        for text in request.texts
+    )
+    assert report["work"]["tokens"] == tokens
+    assert report["work"]["flop"] == 2 * report["work"]["parameters"] * tokens
+    assert set(report["peaks"]) == {"fp32", "bf16", "int8"} and "TFLOP/s = 2 x" in result.output
+    for row in report["rows"]:
+        seconds = row["throughput"]["seconds"]
+        assert row["tflops"] == pytest.approx(report["work"]["flop"] / seconds / 1e12), row["row"]
+        precision = row.get("precision") or {spec.key: spec.precision for spec in bench_rows()}[row["row"]]
+        assert row["peak_share"] == pytest.approx(row["tflops"] / report["peaks"][precision]["tflops"]), row["row"]
+        assert 0 < row["peak_share"] < 1
 
 
 def test_crossrank_rows_say_which_precision_ran(quick_bench):

@@ -50,3 +50,11 @@ def fp32_logits40(scifact_first50, bm25_top40, ce_model_path) -> dict[str, np.nd
 def fp32_logits(fp32_logits40) -> dict[str, np.ndarray]:
     """:func:`fp32_logits40` for the candidates of ``bm25_top30``."""
     return {q: logits[:30] for q, logits in fp32_logits40.items()}
+
+
+@pytest.fixture(scope="session")
+def minilm_onnx(ce_model_path, tmp_path_factory):
+    """The real cross-encoder exported once to ONNX (fp32 and int8), for the ONNX and OpenVINO checks."""
+    from rerank_core.backends.onnx_export import export_onnx
+
+    return export_onnx(ce_model_path, tmp_path_factory.mktemp("minilm-onnx"), quantize="int8")

@@ -12,15 +12,9 @@ import pytest
 
 from crossrank_harness.data import evaluate_runs
 from rerank_core import CrossEncoderScorer
-from rerank_core.backends.onnx_export import export_onnx
 
 INT8_MIN_TOP10_OVERLAP = 0.95
 INT8_MAX_NDCG_DIFF = 0.01
-
-
-@pytest.fixture(scope="module")
-def onnx_folder(ce_model_path, tmp_path_factory):
-    return export_onnx(ce_model_path, tmp_path_factory.mktemp("minilm-onnx"), quantize="int8")
 
 
 def _scores(scorer: CrossEncoderScorer, data, candidates) -> tuple[dict[str, dict[str, float]], float]:
@@ -35,13 +29,13 @@ def _scores(scorer: CrossEncoderScorer, data, candidates) -> tuple[dict[str, dic
 
 
 @pytest.fixture(scope="module")
-def runs(scifact_first50, bm25_top30, fp32_logits, onnx_folder):
+def runs(scifact_first50, bm25_top30, fp32_logits, minilm_onnx):
     """Logit runs of torch fp32 (the session's reference), ONNX fp32 and ONNX int8, with their nDCG@10."""
     candidates = bm25_top30
     out = {"torch fp32": {q: dict(zip(docs, map(float, fp32_logits[q]))) for q, docs in candidates.items()}}
     scorers = {
-        "onnx fp32": CrossEncoderScorer(str(onnx_folder), backend="onnx", activation="none"),
-        "onnx int8": CrossEncoderScorer(str(onnx_folder), backend="onnx", precision="int8", activation="none"),
+        "onnx fp32": CrossEncoderScorer(str(minilm_onnx), backend="onnx", activation="none"),
+        "onnx int8": CrossEncoderScorer(str(minilm_onnx), backend="onnx", precision="int8", activation="none"),
     }
     for name, scorer in scorers.items():
         run, speed = _scores(scorer, scifact_first50, candidates)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from crossrank_harness.stats import latency_summary
 from crossrank_harness.system_info import cpu_line
 from crossrank_harness.table import format_table, number
 
+from .peak import Peak, Work
 from .rows import BASELINE_KEY, RowSpec
 from .workload import Workload
 
@@ -37,11 +38,19 @@ def rank_agreement(reference: Sequence[Sequence[str]], rankings: Sequence[Sequen
     }
 
 
-def summarise(specs: Sequence[RowSpec], results: dict[str, dict[str, Any]], workload: Workload) -> list[dict[str, Any]]:
+def summarise(
+    specs: Sequence[RowSpec],
+    results: dict[str, dict[str, Any]],
+    workload: Workload,
+    work: Work | None = None,
+    peaks: Mapping[str, Peak] | None = None,
+) -> list[dict[str, Any]]:
     """One JSON-ready summary per row; a row whose worker failed carries its ``error`` instead of figures.
 
     Rows are compared with the LangChain baseline when it ran: ``vs_langchain`` holds the speed
     ratios (above 1 is faster) and ``agreement_with_langchain`` the rank agreement on the throughput calls.
+    With the throughput ``work``, each row has the ``tflops`` it achieved and, with the machine's ``peaks``, its
+    ``peak_share`` of the peak of the precision it ran in.
     """
     passages = sum(len(request.ids) for request in workload.throughput)
     summaries = []
@@ -69,6 +78,11 @@ def summarise(specs: Sequence[RowSpec], results: dict[str, dict[str, Any]], work
         for key in ("precision", "async"):
             if key in result:
                 summary[key] = result[key]
+        if work is not None and seconds:
+            summary["tflops"] = work.flop / seconds / 1e12
+            peak = (peaks or {}).get(result.get("precision") or spec.precision)
+            if peak is not None:
+                summary["peak_share"] = summary["tflops"] / peak.tflops
         summaries.append(summary)
     reference = next((s for s in summaries if s["row"] == BASELINE_KEY and "error" not in s), None)
     if reference is not None:
@@ -101,8 +115,26 @@ def bench_header(report: dict[str, Any]) -> str:
             f"{load['warmup_calls']} untimed warm-up call(s) per row",
             "Each row runs in its own fresh process; peak RSS is that process's peak. Agreement: with the "
             "LangChain baseline's rankings on the throughput queries.",
+            *_work_lines(report),
         ]
     )
+
+
+def _work_lines(report: dict[str, Any]) -> list[str]:
+    """How TFLOP/s and the share of peak are computed, with the figures they rest on."""
+    work = report.get("work")
+    if not work:
+        return ["TFLOP/s: not computed (the model's parameters cannot be read from a local safetensors checkpoint)."]
+    lines = [
+        f"TFLOP/s = 2 x {work['parameters'] / 1e6:.1f}M non-embedding parameters x {work['tokens']:,} tokens of the "
+        "throughput calls / their seconds (matrix products only; attention's own products are left out)."
+    ]
+    peaks = report.get("peaks") or {}
+    for precision, peak in peaks.items():
+        lines.append(f"Peak {precision}: {peak['tflops']:.2f} TFLOP/s = {peak['how']}")
+    if peaks:
+        lines.append("% of peak: a row's TFLOP/s over the peak of the precision it ran in (logical cores counted).")
+    return lines
 
 
 def bench_table(summaries: Sequence[dict[str, Any]], workload: dict[str, Any]) -> str:
@@ -121,6 +153,8 @@ def bench_table(summaries: Sequence[dict[str, Any]], workload: dict[str, Any]) -
         f"{many} p95 ms/query",
         f"x LangChain ({latency} p50)",
         "x LangChain (passages/s)",
+        "TFLOP/s",
+        "% of peak",
         "peak RSS MiB",
         "Kendall tau",
         "top-10 overlap",
@@ -142,6 +176,8 @@ def bench_table(summaries: Sequence[dict[str, Any]], workload: dict[str, Any]) -
                 number(s["throughput"]["ms_per_query"]["p95"], 1),
                 number(s.get("vs_langchain", {}).get("latency_p50"), 2),
                 number(s.get("vs_langchain", {}).get("throughput"), 2),
+                number(s.get("tflops"), 3),
+                number(100 * s["peak_share"] if "peak_share" in s else None, 1),
                 number(s["peak_rss_mib"], 0),
                 number(agreement.get("kendall_tau"), 3),
                 number(agreement.get(f"top{TOP_K_OVERLAP}_overlap"), 3),

@@ -19,6 +19,7 @@ from crossrank_harness.routes.base import RerankRoute
 from crossrank_harness.routes.crossrank import VIAS, via_route
 from crossrank_harness.routes.predict import PredictRoute
 from rerank_core.backends import BACKENDS
+from rerank_core.backends.cpu import this_cpu
 
 BATCH_SIZE = 32
 """Pairs per forward pass in every row: the fixed default of the LangChain and LlamaIndex baselines."""
@@ -50,6 +51,8 @@ class RowSpec:
     build: Callable[[RowConfig], RerankRoute]
     options: dict[str, str] | None = None
     """For crossrank rows: ``via``, ``backend`` and ``precision``."""
+    precision: str = "fp32"
+    """The precision a baseline or reference row computes in (crossrank rows report the one they resolved)."""
 
 
 def _langchain_baseline(config: RowConfig) -> RerankRoute:
@@ -95,9 +98,20 @@ def _fastembed(config: RowConfig) -> RerankRoute:
     return fastembed_route(config.onnx_model, config.max_length, BATCH_SIZE)
 
 
+def _openvino_by_hand(config: RowConfig) -> RerankRoute:
+    from crossrank_harness.routes.openvino import OpenVinoByHandRoute
+
+    if config.onnx_model is None:
+        raise RuntimeError("No ONNX export of the model for this run (the export failed; see the ONNX rows).")
+    return OpenVinoByHandRoute(
+        config.onnx_model, config.max_length, BATCH_SIZE, "bf16" if this_cpu().fast_bf16 else "f32"
+    )
+
+
 def model_for(config: RowConfig, backend: str) -> str:
-    """The model a crossrank row loads: the run's ONNX export for the ONNX backend, else the checkpoint."""
-    if backend == "onnx" and config.onnx_model is not None:
+    """The model a crossrank row loads: the run's ONNX export for the ONNX and OpenVINO backends (one export, the
+    same graph), else the checkpoint."""
+    if backend in ("onnx", "openvino") and config.onnx_model is not None:
         return config.onnx_model
     return config.model
 
@@ -122,6 +136,7 @@ MODES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     # backend: ((precision, the routes it is benchmarked through), ...)
     "torch": (("auto", VIAS), ("fp32", VIAS)),
     "onnx": (("fp32", VIAS), ("int8", ("core",))),
+    "openvino": (("auto", VIAS), ("fp32", ("core",)), ("int8", ("core",))),
 }
 """What crossrank is benchmarked in: ``auto`` is the default, resolved per machine (its row says to what)."""
 
@@ -153,8 +168,16 @@ def bench_rows() -> list[RowSpec]:
             "sentence-transformers CrossEncoder.predict, bf16 weights",
             "reference",
             partial(_sentence_transformers, dtype="bfloat16"),
+            precision="bf16",
         ),
         RowSpec("fastembed", "FastEmbed TextCrossEncoder (crossrank's ONNX export)", "reference", _fastembed),
+        RowSpec(
+            "openvino-by-hand",
+            "OpenVINO by hand (crossrank's ONNX export, auto's precision)",
+            "reference",
+            _openvino_by_hand,
+            precision="bf16" if this_cpu().fast_bf16 else "fp32",
+        ),
     ]
     for backend in BACKENDS:
         for precision, vias in MODES.get(backend, (("auto", VIAS),)):

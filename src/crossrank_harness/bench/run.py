@@ -20,6 +20,7 @@ from rerank_core.engine.model_loading import CROSS_ENCODER, loading_model
 
 from .fresh_process import run_in_fresh_process
 from .llm import run_llm_bench
+from .peak import Work, cpu_clock_ghz, machine_peaks, throughput_work
 from .report import summarise
 from .rows import BASELINE_KEY, BATCH_SIZE, RowConfig, RowSpec
 from .workload import Workload, build_workload
@@ -53,11 +54,15 @@ class BenchSettings:
     device: str | None = None
 
 
-def model_max_length(model: str) -> int:
-    """The token limit crossrank's engine scores ``model`` at when none is set (the model loaded on the CPU)."""
-    limit = CrossEncoderScorer(model, device="cpu").load().max_length_used
+def row_config_and_work(settings: BenchSettings, workload: Workload, device: str) -> tuple[RowConfig, Work | None]:
+    """The rows' shared configuration (the token limit: ``settings.max_length``, else the one crossrank's engine
+    scores the model at) and the matrix-product work of the throughput calls at that limit."""
+    scorer = CrossEncoderScorer(settings.model, device="cpu", max_length=settings.max_length).load()
+    limit = scorer.max_length_used
     assert limit is not None, "a loaded scorer knows its token limit"
-    return limit
+    counts = [int(scorer.tokens_read(request.query, request.texts).sum()) for request in workload.throughput]
+    config = RowConfig(model=settings.model, max_length=limit, device=device, top_n=settings.k)
+    return config, throughput_work(settings.model, counts)
 
 
 def is_llm_reranker(model: str) -> bool:
@@ -110,13 +115,6 @@ def run_bench(settings: BenchSettings, specs: list[RowSpec], progress: Progress 
 
     from rerank_core.backends.torch_backend import resolve_device
 
-    config = RowConfig(
-        model=settings.model,
-        max_length=settings.max_length or model_max_length(settings.model),
-        device=resolve_device(settings.device),
-        top_n=settings.k,
-    )
-    needs_onnx = any(s.key == "fastembed" or (s.options or {}).get("backend") == "onnx" for s in specs)
     workload = build_workload(
         settings.data_dir,
         queries=settings.queries,
@@ -124,6 +122,14 @@ def run_bench(settings: BenchSettings, specs: list[RowSpec], progress: Progress 
         repeats=settings.repeats,
         warmup=settings.warmup,
     )
+    config, work = row_config_and_work(settings, workload, resolve_device(settings.device))
+    needs_onnx = any(
+        s.key in ("fastembed", "openvino-by-hand") or (s.options or {}).get("backend") in ("onnx", "openvino")
+        for s in specs
+    )
+    cpu = cpu_info()
+    clock = cpu_clock_ghz()
+    peaks = machine_peaks(cpu, clock) if config.device == "cpu" else {}
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="crossrank-bench-") as tmp:
         folder = Path(tmp)
@@ -144,9 +150,11 @@ def run_bench(settings: BenchSettings, specs: list[RowSpec], progress: Progress 
         "settings": {**_settings_json(settings), "batch_size": BATCH_SIZE},
         "row_config": asdict(config),
         "workload": _describe(workload),
-        "machine": {"cpu": cpu_info().to_json(), "torch_threads": torch.get_num_threads()},
+        "machine": {"cpu": cpu.to_json(), "torch_threads": torch.get_num_threads(), "clock_ghz": clock},
         "memory_measure": "peak RSS of each row's own fresh process (imports, model load and the run)",
-        "rows": summarise(specs, results, workload),
+        "work": None if work is None else work.to_json(),
+        "peaks": {precision: asdict(peak) for precision, peak in peaks.items()},
+        "rows": summarise(specs, results, workload, work, peaks),
         "environment": environment(),
     }
 

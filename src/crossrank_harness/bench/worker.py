@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crossrank_harness.routes.base import RerankRoute
-from rerank_core import get_scorer
+from rerank_core import ScorerOptions, get_scorer
 
 from .concurrency import async_requests, measure_async
 from .fresh_process import peak_rss_bytes
@@ -49,7 +49,8 @@ def run_row(row_key: str, config: RowConfig, workload: Workload) -> dict[str, An
     if spec.options is not None:
         options = scorer_options(config, spec.options)
         extra["precision"] = get_scorer(model_for(config, options["backend"]), **options).precision_used
-        if hasattr(route, "ascored") and spec.options["precision"] == "auto":
+        default_backend = ScorerOptions.model_fields["backend"].default
+        if hasattr(route, "ascored") and spec.options["precision"] == "auto" and options["backend"] == default_backend:
             extra["async"] = measure_async(route, async_requests(workload.throughput))
     return {
         "row": row_key,

@@ -38,6 +38,9 @@ _BACKENDS: dict[str, BackendEntry] = {
     "onnx": BackendEntry(
         "rerank_core.backends.onnx_backend", "load_onnx_backend", "onnx", {"cpu": ("fp32", "int8"), "cuda": ("fp32",)}
     ),
+    "openvino": BackendEntry(
+        "rerank_core.backends.openvino_backend", "load_openvino_backend", "openvino", {"cpu": ("fp32", "bf16", "int8")}
+    ),
 }
 BACKENDS: tuple[str, ...] = tuple(_BACKENDS)
 

@@ -59,6 +59,11 @@ def flags_text(flags: dict[str, bool | None]) -> str:
     return ", ".join(f"{name} {'unknown' if has is None else 'yes' if has else 'no'}" for name, has in flags.items())
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask where the platform has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 @functools.cache
 def this_cpu() -> CpuInfo:
     """:func:`cpu_info` of this machine, read once per process."""

@@ -9,19 +9,17 @@ it keeps a mean top-10 overlap of at least 0.95 with fp32 (tests/integration/tes
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from rerank_core.backends.onnx_export import MODEL_INPUTS
-from rerank_core.backends.onnx_files import model_files, read_json
+from rerank_core.backends.cpu import usable_cores
+from rerank_core.backends.graph_model import check_inputs, graph_spec, logits_output
+from rerank_core.backends.onnx_files import model_files
 from rerank_core.backends.precision import resolve_precision
-from rerank_core.engine.model_spec import ModelSpec, model_spec
+from rerank_core.engine.model_spec import ModelSpec
 from rerank_core.errors import DeviceUnavailableError, InvalidArgumentError, ModelLoadError
 
 if TYPE_CHECKING:
@@ -37,19 +35,16 @@ class OnnxBackend:
     """An ONNX Runtime session over a cross-encoder graph, with the model's tokenizer and limits."""
 
     def __init__(
-        self,
-        session: ort.InferenceSession,
-        folder: Path,
-        spec_for: Callable[[Tokenizer, dict[str, Any], dict[str, Any]], ModelSpec],
-        device: str,
-        precision: str,
+        self, session: ort.InferenceSession, tokenizer: Tokenizer, spec: ModelSpec, device: str, precision: str
     ) -> None:
         self.session = session
-        self.input_names = _check_inputs(session)
-        self._output = _logits_output(session)
-        self.tokenizer = _load_tokenizer(folder)
-        special_tokens = read_json(folder / "special_tokens_map.json") | read_json(folder / "tokenizer_config.json")
-        self.spec = spec_for(self.tokenizer, read_json(folder / "config.json"), special_tokens)
+        self.input_names = check_inputs([(i.name, i.type, i.type == "tensor(int64)") for i in session.get_inputs()])
+        outputs = session.get_outputs()
+        self._output = outputs[
+            logits_output([(o.name, o.type, len(o.shape), o.type == "tensor(float)") for o in outputs])
+        ].name
+        self.tokenizer = tokenizer
+        self.spec = spec
         self.family = self.spec.family
         self.max_length = self.spec.max_length
         self.pad_token_id = self.spec.pad_token_id
@@ -83,7 +78,7 @@ def load_onnx_backend(model_name_or_path: str, options: ScorerOptions) -> OnnxBa
     )
     session_options = ort.SessionOptions()
     session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session_options.intra_op_num_threads = threads or _cores()
+    session_options.intra_op_num_threads = threads or usable_cores()
     try:
         session = ort.InferenceSession(str(graph), sess_options=session_options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own Fail / InvalidGraph / InvalidProtobuf types
@@ -100,18 +95,8 @@ def load_onnx_backend(model_name_or_path: str, options: ScorerOptions) -> OnnxBa
             )
         resolved = "cpu"  # device=None: the CUDA provider is installed but unusable here, so the session runs on CPU
 
-    def spec_for(tokenizer: Tokenizer, config: dict[str, Any], special_tokens: dict[str, Any]) -> ModelSpec:
-        return model_spec(
-            model_name_or_path,
-            config,
-            tokenizer,
-            special_tokens,
-            tokenizer_limit=special_tokens.get("model_max_length"),
-            max_length=max_length,
-            family=family_name,
-        )
-
-    backend = OnnxBackend(session, folder, spec_for, resolved, chosen)
+    tokenizer, spec = graph_spec(model_name_or_path, folder, max_length, family_name)
+    backend = OnnxBackend(session, tokenizer, spec, resolved, chosen)
     logger.info(
         "Loaded %s from %s with ONNX Runtime on %s (%s, %s; %d intra-op threads; max_length=%d)",
         model_name_or_path,
@@ -142,53 +127,3 @@ def _resolve_device(device: str | None) -> tuple[str, list[str | tuple[str, dict
     if device != "cpu":
         raise InvalidArgumentError(f"backend='onnx' runs on 'cpu' or 'cuda[:N]', got device={device!r}.")
     return device, [_CPU]
-
-
-def _cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _check_inputs(session: ort.InferenceSession) -> tuple[str, ...]:
-    """The graph's inputs, if they are a cross-encoder's (token ids and mask, maybe token types)."""
-    inputs = session.get_inputs()
-    names = tuple(node.name for node in inputs)
-    unusable = [
-        f"{node.name} ({node.type})" for node in inputs if node.name not in MODEL_INPUTS or node.type != "tensor(int64)"
-    ]
-    if unusable or "input_ids" not in names or "attention_mask" not in names:
-        raise ModelLoadError(
-            f"The ONNX graph takes {', '.join(f'{n.name} ({n.type})' for n in inputs)}; a cross-encoder graph takes "
-            "int64 input_ids, attention_mask and optionally token_type_ids. Export the cross-encoder with "
-            "crossrank export-onnx MODEL OUT_DIR."
-        )
-    return names
-
-
-def _logits_output(session: ort.InferenceSession) -> str:
-    """The output holding ``(batch, num_labels)`` logits: ``logits`` if named so, else the only output."""
-    outputs = session.get_outputs()
-    chosen = next((node for node in outputs if node.name == "logits"), outputs[0] if len(outputs) == 1 else None)
-    if chosen is None or len(chosen.shape) != 2 or chosen.type != "tensor(float)":
-        found = ", ".join(f"{node.name} {node.type} {node.shape}" for node in outputs)
-        raise ModelLoadError(
-            f"The ONNX graph outputs {found}; a cross-encoder graph outputs float logits of shape (batch, labels). "
-            "This looks like another kind of model (an embedding model?): export the cross-encoder with "
-            "crossrank export-onnx MODEL OUT_DIR."
-        )
-    return chosen.name
-
-
-def _load_tokenizer(folder: Path) -> Tokenizer:
-    """The fast tokenizer saved with the model."""
-    path = folder / "tokenizer.json"
-    if not path.is_file():
-        raise ModelLoadError(
-            f"{folder} has no tokenizer.json; the ONNX backend builds pairs with the fast tokenizer. Save it beside "
-            "the graph (AutoTokenizer.from_pretrained(checkpoint).save_pretrained(folder)) or export the model "
-            "with crossrank export-onnx MODEL OUT_DIR, which writes it."
-        )
-    try:
-        return Tokenizer.from_file(str(path))
-    except Exception as exc:  # tokenizers raises a plain Exception on a malformed file
-        raise ModelLoadError(f"Cannot read {path} ({exc}); save the tokenizer again.") from exc

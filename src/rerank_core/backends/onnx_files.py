@@ -47,8 +47,8 @@ def model_files(
         ModelNotFoundError: no local folder or (cached) hub repo by that name.
         MissingDependencyError: an export is needed and PyTorch is not installed.
     """
-    folder = _model_folder(model_name_or_path, trust_remote_code, cache_folder)
-    chosen = family or _recorded_family(folder) or _detected_family(model_name_or_path, folder)
+    folder = model_folder(model_name_or_path, trust_remote_code, cache_folder)
+    chosen = graph_family(model_name_or_path, folder, family)
     label = slug(model_name_or_path)
     if precision == "int8" and (shipped := find_graph(folder, onnx_export.INT8_FILE)):
         return shipped, folder, chosen
@@ -62,7 +62,8 @@ def model_files(
             f"remote={trust_remote_code}",
             f"family={chosen}",
         ]
-        exported = _cached(
+        exported = cached_build(
+            "onnx",
             label,
             key,
             lambda out: onnx_export.export_onnx(
@@ -71,7 +72,8 @@ def model_files(
         )
         return exported / (onnx_export.INT8_FILE if quantize else onnx_export.ONNX_FILE), exported, chosen
     if precision == "int8":
-        quantized = _cached(
+        quantized = cached_build(
+            "onnx",
             label,
             [*fingerprint(fp32), "quantize=int8"],
             lambda out: onnx_export.quantize_int8(fp32, out / onnx_export.INT8_FILE),
@@ -91,6 +93,12 @@ def read_json(path: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def graph_family(model_name_or_path: str, folder: Path, family: str | None = None) -> str:
+    """The family whose inputs a graph in ``folder`` takes: ``family`` if named, else the one an export recorded,
+    else the one detected from the config."""
+    return family or _recorded_family(folder) or _detected_family(model_name_or_path, folder)
+
+
 def _detected_family(model_name_or_path: str, folder: Path) -> str:
     """The family detected from the folder's config; a shipped graph without one is a pair classifier."""
     config = read_json(folder / "config.json")
@@ -105,12 +113,13 @@ def _recorded_family(folder: Path) -> str | None:
     return family if isinstance(family, str) else None
 
 
-def find_graph(folder: Path, name: str) -> Path | None:
-    """``folder/name`` or ``folder/onnx/name`` (the layout of hub repos and FastEmbed), if present."""
-    return next((path for path in (folder / name, folder / "onnx" / name) if path.is_file()), None)
+def find_graph(folder: Path, name: str, subfolder: str = "onnx") -> Path | None:
+    """``folder/name`` or ``folder/subfolder/name`` (the layout of hub repos, FastEmbed and sentence-transformers),
+    if present."""
+    return next((path for path in (folder / name, folder / subfolder / name) if path.is_file()), None)
 
 
-def _model_folder(model_name_or_path: str, trust_remote_code: bool, cache_folder: str | None) -> Path:
+def model_folder(model_name_or_path: str, trust_remote_code: bool, cache_folder: str | None) -> Path:
     """The local folder, or the hub repo's snapshot (its ONNX weights if it has them, else its torch weights)."""
     path = Path(model_name_or_path).expanduser()
     if path.is_dir():
@@ -151,15 +160,16 @@ def _hub_snapshot(repo_id: str, trust_remote_code: bool, cache_folder: str | Non
         raise ModelNotFoundError(repo_id, exc) from exc
 
 
-def _cached(label: str, key: list[str], build: Callable[[Path], object]) -> Path:
-    """The cache folder for ``key`` (named after the model's ``label``); ``build`` fills it only once.
+def cached_build(kind: str, label: str, key: list[str], build: Callable[[Path], object]) -> Path:
+    """The cache folder of ``kind`` (``onnx``, ``openvino``) for ``key``, named after the model's ``label``;
+    ``build`` fills it only once.
 
     The build fills a scratch folder that is renamed when complete, so a reader never sees half a graph.
     """
     digest = hashlib.sha256("\x00".join([_FORMAT, *key]).encode()).hexdigest()[:24]
-    target = default_cache_dir() / "onnx" / f"{label}-{digest}"
+    target = default_cache_dir() / kind / f"{label}-{digest}"
     if target.is_dir():
-        logger.debug("Using the cached ONNX graph in %s", target)
+        logger.debug("Using the cached %s graph in %s", kind, target)
         return target
 
     def fill(folder: Path) -> None:
@@ -167,5 +177,5 @@ def _cached(label: str, key: list[str], build: Callable[[Path], object]) -> Path
         build(folder)
 
     build_atomically(target, fill)
-    logger.info("Cached the ONNX graph of %s in %s", label, target)
+    logger.info("Cached the %s graph of %s in %s", kind, label, target)
     return target

@@ -1,8 +1,9 @@
 """Numeric precision: which ones each backend and device run, and what ``"auto"`` picks.
 
 ``"auto"`` is the fastest precision that keeps the ranking: fp16 on CUDA; on CPU, bf16 where the
-CPU multiplies bf16 in hardware (AMX or AVX-512 BF16) and fp32 elsewhere. ONNX Runtime runs fp32
-unless int8 is asked for: int8 changes rankings more than bf16 does, so nothing picks it implicitly.
+CPU multiplies bf16 in hardware (AMX or AVX-512 BF16) and fp32 elsewhere (torch and OpenVINO alike).
+ONNX Runtime runs fp32 unless int8 is asked for: int8 changes rankings more than bf16 does, so nothing
+picks it implicitly.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def resolve_precision(
             raise InvalidArgumentError(
                 f"precision={precision!r} is not available for backend={backend!r} on {device_type}; "
                 f"choose one of {('auto', *supported)}."
-                + (" int8 runs on backend='onnx'." if precision == "int8" and backend != "onnx" else "")
+                + (" int8 runs on backend='onnx' or 'openvino'." if precision == "int8" else "")
             )
         return precision, "requested"
     if device_type == "cuda" and "fp16" in supported:

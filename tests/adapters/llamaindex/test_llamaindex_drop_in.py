@@ -165,12 +165,11 @@ def test_refused_keys_name_the_supported_ones(ce_model_path, cross_encoder_kwarg
 @pytest.mark.parametrize(
     ("cross_encoder_kwargs", "message"),
     [
-        ({"backend": "openvino"}, "'openvino' is not supported: crossrank runs torch or onnx"),
         ({"activation_fn": torch.nn.Tanh()}, "applies torch.nn.Sigmoid"),
         ({"activation_fn": torch.nn.Sigmoid}, "applies torch.nn.Sigmoid"),  # the class, not a module
         ({"model_kwargs": {}, "automodel_args": {}}, r"sets model_kwargs twice \(model_kwargs and automodel_args\)"),
     ],
-    ids=["openvino", "another activation", "an activation class", "model_kwargs twice"],
+    ids=["another activation", "an activation class", "model_kwargs twice"],
 )
 def test_values_crossrank_cannot_honour_are_refused(ce_model_path, cross_encoder_kwargs, message):
     with pytest.raises(InvalidArgumentError, match=message):

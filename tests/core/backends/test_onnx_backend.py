@@ -13,6 +13,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from graph_inputs import QUERY, TEXTS
 from onnx import TensorProto, helper
 
 from rerank_core import (
@@ -26,26 +27,7 @@ from rerank_core.backends import onnx_export
 from rerank_core.backends.onnx_export import INT8_FILE, ONNX_FILE, export_onnx
 from rerank_core.engine.cache_dir import CACHE_DIR_ENV
 
-QUERY = "what is the cancer risk of zebrafish cells"
-TEXTS = [
-    "zebrafish cells show an increase in cancer risk",
-    "red blue green",
-    "the study of music and the river city " * 3,
-    "one",
-    "protein gene model data results " * 40,  # longer than the 128-token window: truncated
-    "",
-    "patients with cancer risk",
-]
 FOLDER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "config.json")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory):
-    """Exports go to a cache folder of this module's own, never the user's."""
-    root = tmp_path_factory.mktemp("onnx-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_DIR_ENV, str(root))
-        yield root
 
 
 @pytest.fixture(scope="module")

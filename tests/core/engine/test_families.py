@@ -102,11 +102,12 @@ def test_classifiers_score_as_transformers_does_one_pair_at_a_time(zoo, name, lo
     np.testing.assert_allclose(scorer.score(QUERY, TEXTS[:1]), expected[:1], atol=1e-4)
 
 
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
 @pytest.mark.parametrize("name", CLASSIFIERS)
-def test_classifiers_on_onnx_match_torch(zoo, name):
+def test_classifiers_on_the_graph_backends_match_torch(zoo, name, backend):
     torch_scores = CrossEncoderScorer(zoo[name], precision="fp32", activation="none").score(QUERY, TEXTS)
-    onnx = CrossEncoderScorer(zoo[name], backend="onnx", precision="fp32", activation="none")
-    np.testing.assert_allclose(onnx.score(QUERY, TEXTS, batch_size=3), torch_scores, atol=1e-3)
+    graph = CrossEncoderScorer(zoo[name], backend=backend, precision="fp32", activation="none")
+    np.testing.assert_allclose(graph.score(QUERY, TEXTS, batch_size=3), torch_scores, atol=1e-3)
 
 
 def test_pair_templates_are_the_tokenizers_own(zoo):
@@ -284,12 +285,13 @@ def test_a_model_without_a_reranking_head_is_refused(tmp_path):
         CrossEncoderScorer(str(path)).load()
 
 
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
 @pytest.mark.parametrize("name", LLM_RERANKERS)
-def test_llm_rerankers_run_on_onnx_with_the_sliced_head_inside_the_graph(zoo, name):
+def test_llm_rerankers_run_on_the_graph_backends_with_the_sliced_head_inside_the_graph(zoo, name, backend):
     torch_scores = CrossEncoderScorer(zoo[name], precision="fp32").score(QUERY, TEXTS)
-    onnx = CrossEncoderScorer(zoo[name], backend="onnx", precision="fp32")
-    np.testing.assert_allclose(onnx.score(QUERY, TEXTS, batch_size=3), torch_scores, atol=1e-3)
-    assert onnx._loaded_model()[0].family.name == CrossEncoderScorer(zoo[name]).load()._loaded_model()[0].family.name
+    graph = CrossEncoderScorer(zoo[name], backend=backend, precision="fp32")
+    np.testing.assert_allclose(graph.score(QUERY, TEXTS, batch_size=3), torch_scores, atol=1e-3)
+    assert graph._loaded_model()[0].family.name == CrossEncoderScorer(zoo[name]).load()._loaded_model()[0].family.name
 
 
 @pytest.mark.parametrize("name", ["xlm-roberta", "qwen3-no-pad", "Qwen3-Reranker-0.6B", "bge-reranker-v2-gemma"])
