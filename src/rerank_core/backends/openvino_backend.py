@@ -104,7 +104,7 @@ def load_openvino_backend(model_name_or_path: str, options: ScorerOptions) -> Op
             "or 'onnx' for CUDA."
         )
     chosen, reason = resolve_precision(precision, backend="openvino", device="cpu")
-    found = ir_files(model_name_or_path, chosen, options.family, options.cache_folder)
+    found = ir_files(model_name_or_path, chosen, options.trust_remote_code, options.family, options.cache_folder)
     if found is None:  # no IR: the ONNX graph (the folder's, or crossrank's export)
         graph, folder, family = model_files(
             model_name_or_path, "fp32", options.trust_remote_code, options.family, cache_folder=options.cache_folder

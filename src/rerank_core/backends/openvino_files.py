@@ -20,7 +20,7 @@ INT8_IR_FILES = (INT8_IR_FILE, "openvino_model_qint8_quantized.xml")
 
 
 def ir_files(
-    model_name_or_path: str, precision: str, family: str | None, cache_folder: str | None
+    model_name_or_path: str, precision: str, trust_remote_code: bool, family: str | None, cache_folder: str | None
 ) -> tuple[Path, Path, str] | None:
     """The IR to run for ``precision``, the folder holding its tokenizer.json and config.json, and its family;
     ``None`` when the model ships no IR and ``precision`` is not int8 (the ONNX graph is run then).
@@ -29,14 +29,14 @@ def ir_files(
     an export. For int8 without a quantized IR, the fp32 IR (or the ONNX graph) is quantized once into the cache.
     """
     if precision == "int8":
-        folder = model_folder(model_name_or_path, False, cache_folder)
+        folder = model_folder(model_name_or_path, trust_remote_code, cache_folder)
         chosen = graph_family(model_name_or_path, folder, family)
         shipped = next((path for name in INT8_IR_FILES if (path := find_graph(folder, name, "openvino"))), None)
         if shipped is not None:
             return shipped, folder, chosen
         source = find_graph(folder, IR_FILE, "openvino")
         if source is None:
-            source, folder, chosen = model_files(model_name_or_path, "fp32", False, family, cache_folder)
+            source, folder, chosen = model_files(model_name_or_path, "fp32", trust_remote_code, family, cache_folder)
         return _cached_int8(model_name_or_path, source, folder, chosen), folder, chosen
     path = Path(model_name_or_path).expanduser()
     if not path.is_dir():
